@@ -1,0 +1,157 @@
+"""The click commands: they parse options and call one function each.
+
+Every command function returns an exit code; ``main`` is the single place
+that turns known errors into ``pinflow: error: …`` and exit 2 (pre-commit's
+pattern), so no traceback ever reaches a user.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from pinflow import __version__
+from pinflow.errors import PinflowError, format_error
+
+
+def _codes(value: str | None) -> list[str]:
+    return [c.strip().upper() for c in (value or "").split(",") if c.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pinflow", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Render, lint and drift-gate the publish-image workflow of a template repo."""
+
+
+@cli.command()
+@click.option("--template-name", help="Template name (overrides the config's template_name).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (pinflow.toml or pyproject.toml).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (dotted), e.g. promote.url=…")
+@click.option("--dialect", type=click.Choice(["gitea", "github"]), help="Target forge (default: the config's, else gitea).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write atomically to PATH instead of stdout.")
+def render(template_name: str | None, config_path: str | None, overrides: tuple[str, ...], dialect: str | None, output: str | None) -> None:
+    """Render the publish-image workflow from the config."""
+    from pinflow.render import run_render
+
+    raise SystemExit(run_render(template_name=template_name, config_path=config_path, overrides=list(overrides), dialect=dialect, output=output, out=sys.stdout, err=sys.stderr))
+
+
+def _format_choices() -> list[str]:
+    from pinflow.reporters import REPORTERS
+
+    return sorted(REPORTERS)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "sarif", "github"]), help="Output format.")
+@click.option("--dialect", default="auto", type=click.Choice(["auto", "gitea", "github"]), help="Forge dialect (auto: from the path).")
+@click.option("--select", default=None, help="Only these rule codes or prefixes (comma-separated).")
+@click.option("--ignore", default=None, help="Skip these rule codes or prefixes (comma-separated).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file with a [lint] section.")
+def lint(paths: tuple[str, ...], fmt: str, dialect: str, select: str | None, ignore: str | None, config_path: str | None) -> None:
+    """Check workflows for the publish-and-promote contract."""
+    from pinflow.lint import run_lint
+
+    raise SystemExit(run_lint(paths=list(paths), fmt=fmt, dialect=dialect, select=_codes(select), ignore=_codes(ignore), config_path=config_path, out=sys.stdout, err=sys.stderr))
+
+
+@cli.command()
+@click.argument("workflow", required=False, type=click.Path())
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--semantic", is_flag=True, help="Compare parsed YAML instead of bytes (ignores comments and formatting).")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "github"]), help="Output format.")
+def check(workflow: str | None, config_path: str | None, semantic: bool, fmt: str) -> None:
+    """Fail when the committed workflow differs from its render."""
+    from pinflow.drift import run_check
+
+    raise SystemExit(run_check(workflow=workflow, config_path=config_path, semantic=semantic, fmt=fmt, out=sys.stdout, err=sys.stderr))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--diff", "show_diff", is_flag=True, help="Print the unified diff and write nothing.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+def fix(paths: tuple[str, ...], show_diff: bool, config_path: str | None) -> None:
+    """Repair a hand-written workflow additively."""
+    from pinflow.fix import run_fix
+
+    raise SystemExit(run_fix(paths=list(paths), show_diff=show_diff, config_path=config_path, out=sys.stdout, err=sys.stderr))
+
+
+@cli.command()
+@click.argument("workflow", required=False, type=click.Path())
+@click.option("--config", "config_path", default="pinflow.toml", show_default=True, type=click.Path(dir_okay=False), help="Where to write the config.")
+@click.option("--force", is_flag=True, help="Overwrite an existing config.")
+def init(workflow: str | None, config_path: str, force: bool) -> None:
+    """Write pinflow.toml inferred from the repo's existing publish workflow."""
+    from pinflow.init import run_init
+
+    raise SystemExit(run_init(workflow=workflow, config_path=config_path, force=force, out=sys.stdout, err=sys.stderr))
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", default="table", type=click.Choice(["table", "json", "markdown"]), help="Output format.")
+@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: CPU count).")
+@click.option("--fleet-file", type=click.Path(dir_okay=False), default=None, help="fleet.toml listing the repos (default: ./fleet.toml when no REPO given).")
+@click.option("--fix-drift", is_flag=True, help="Re-render drifted repos in place.")
+def fleet(repos: tuple[str, ...], fmt: str, jobs: int | None, fleet_file: str | None, fix_drift: bool) -> None:
+    """One status row per template repo: ok, drift, missing or error."""
+    from pinflow.fleet import run_fleet
+
+    raise SystemExit(run_fleet(repos=list(repos), fmt=fmt, jobs=jobs, fleet_file=fleet_file, fix_drift=fix_drift, out=sys.stdout, err=sys.stderr))
+
+
+@cli.command("rules")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]), help="Output format.")
+def rules_cmd(fmt: str) -> None:
+    """List every rule: code, name, severity, summary."""
+    from pinflow.rules import run_rules
+
+    raise SystemExit(run_rules(fmt=fmt, out=sys.stdout))
+
+
+@cli.command("rule")
+@click.argument("code")
+def rule_cmd(code: str) -> None:
+    """Print one rule's documentation."""
+    from pinflow.rules import run_rule
+
+    raise SystemExit(run_rule(code=code, out=sys.stdout))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="pinflow", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        sys.stderr.write("pinflow: aborted\n")
+        return 130
+    except PinflowError as exc:
+        sys.stderr.write(format_error(exc) + "\n")
+        return exc.exit_code
+    except BrokenPipeError:
+        # Reader went away (`pinflow render | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except (RecursionError, MemoryError) as exc:
+        sys.stderr.write(f"pinflow: error: input too large or too deeply nested ({type(exc).__name__})\n")
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        if os.environ.get("PINFLOW_DEBUG"):
+            raise
+        sys.stderr.write(f"pinflow: internal error: {type(exc).__name__}: {exc} (set PINFLOW_DEBUG=1 for a traceback)\n")
+        return 2
+    return 0
