@@ -1,0 +1,230 @@
+"""What a rule sees: the workflow model, lint options, and the contract analysis.
+
+The analysis answers, once per file, the questions every contract rule asks:
+which steps push an image, which jobs publish, which jobs promote a digest.
+It follows step ids and `needs` wiring rather than action names, because
+real repos push with a shell `docker push` as often as with an action.
+"""
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, NamedTuple
+
+from pinflow import model
+from pinflow.model import Job, Pos, Step, Workflow
+
+if TYPE_CHECKING:
+    from ruamel.yaml.nodes import Node
+
+    from pinflow.expressions import Node as ExprNode
+
+BUILD_PUSH_ACTION = "docker/build-push-action"
+_PUSH_COMMANDS = (
+    ("docker", "push"), ("docker", "image", "push"), ("podman", "push"), ("buildah", "push"),
+    ("docker", "manifest", "push"),
+)
+_HTTP_TOOLS = frozenset({"curl", "wget", "http", "https"})
+
+
+class Hit(NamedTuple):
+    """What a rule yields; the linter adds path, code and severity."""
+
+    pos: Pos
+    message: str
+    job: str | None = None
+    step: str | None = None
+
+
+class Options(NamedTuple):
+    dialect: str = "github"
+    main_branch: str = "main"
+    gitea_version: str = "1.22"
+
+
+class Publisher(NamedTuple):
+    job: Job
+    steps: tuple[Step, ...]  # every pushing step, in order
+
+    @property
+    def step(self) -> Step:
+        """The step whose digest the contract is about: the one the job's
+        `outputs.digest` names if that one pushes, else the last pushing step."""
+        named = output_step_id(self.job.outputs.get("digest"))
+        for s in self.steps:
+            if named is not None and s.id == named:
+                return s
+        return self.steps[-1]
+
+
+class DigestRead(NamedTuple):
+    job: str  # the needed job whose output is read
+    output: str
+    node: Node  # the scalar holding the expression
+
+
+class Context:
+    def __init__(self, wf: Workflow, opts: Options) -> None:
+        self.wf = wf
+        self.opts = opts
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return self.wf.text.splitlines()
+
+    @functools.cached_property
+    def publishers(self) -> list[Publisher]:
+        found = []
+        for job in self.wf.jobs.values():
+            steps = tuple(s for s in job.steps if step_pushes(s))
+            if steps:
+                found.append(Publisher(job, steps))
+        return found
+
+    @functools.cached_property
+    def promoters(self) -> list[Job]:
+        return [job for job in self.wf.jobs.values() if self._promotes(job)]
+
+    @property
+    def is_contract(self) -> bool:
+        return bool(self.publishers or self.promoters)
+
+    def digest_reads(self, job: Job) -> list[DigestRead]:
+        return _needs_reads(job)
+
+    def _promotes(self, job: Job) -> bool:
+        if any(job.id == p.job.id for p in self.publishers):
+            return False
+        reads = _needs_reads(job)
+        if any("digest" in r.output.lower() for r in reads) and job_calls_http(job):
+            return True
+        # A promote job that lost its wiring still calls the promote endpoint.
+        return job_calls_http(job) and ("promote" in job.id.lower() or _mentions_promote_endpoint(job))
+
+    def pos_in_scalar(self, node: Node, offset: int) -> Pos:
+        value = str(node.value)
+        line, col = model.offset_to_line_col(value, offset)
+        return model.scalar_position(node, self.lines, line, col)
+
+
+# ---------------------------------------------------------------------------
+# Steps
+
+def step_pushes(step: Step) -> bool:
+    if step.uses and step.uses.split("@")[0].lower() == BUILD_PUSH_ACTION:
+        return _action_pushes(step)
+    if step.run:
+        return any(_command_pushes(words) for words in _commands(step.run))
+    return False
+
+
+def _action_pushes(step: Step) -> bool:
+    push = step.with_.get("push")
+    value = model.text(push)
+    if value is not None and value.strip().lower() != "false":
+        return True  # `true`, or an expression that may be true
+    outputs = (model.text(step.with_.get("outputs")) or "") + (model.text(step.with_.get("output")) or "")
+    return "push=true" in outputs.replace(" ", "") or "type=registry" in outputs
+
+
+def _command_pushes(words: list[str]) -> bool:
+    if any(tuple(words[: len(c)]) == c for c in _PUSH_COMMANDS):
+        return True
+    is_buildx = words[:2] == ["docker", "buildx"] and len(words) > 2 and words[2] in ("build", "bake")
+    return is_buildx and any(w == "--push" or w.startswith("--output=type=registry") or w == "type=registry" for w in words)
+
+
+def _commands(script: str) -> list[list[str]]:
+    from pinflow.shell import command_words
+
+    return [words for _, _, words in command_words(script)]
+
+
+def job_calls_http(job: Job) -> bool:
+    return any(s.run and any(w and w[0] in _HTTP_TOOLS for w in _commands(s.run)) for s in job.steps)
+
+
+def _mentions_promote_endpoint(job: Job) -> bool:
+    return any("runtime-image/promote" in (s.run or "") or any("runtime-image/promote" in (model.text(v) or "") for v in s.env.values())
+               for s in job.steps)
+
+
+def output_step_id(node: Node | None) -> str | None:
+    """`${{ steps.X.outputs.digest }}` -> X (None when it names no step output)."""
+    for path in _contexts(node):
+        if len(path) >= 4 and path[0] == "steps" and path[2] == "outputs":
+            return path[1]
+    return None
+
+
+def output_step_ref(node: Node | None) -> tuple[str, str] | None:
+    """`${{ steps.X.outputs.Y }}` -> (X, Y)."""
+    for path in _contexts(node):
+        if len(path) >= 4 and path[0] == "steps" and path[2] == "outputs":
+            return path[1], path[3]
+    return None
+
+
+def _contexts(node: Node | None) -> list[tuple[str, ...]]:
+    value = model.text(node)
+    return expression_contexts(value) if value else []
+
+
+def expression_contexts(value: str) -> list[tuple[str, ...]]:
+    """Every context path used in the `${{ }}` expressions of a string."""
+    from pinflow import expressions
+
+    paths: list[tuple[str, ...]] = []
+    try:
+        for emb in expressions.find_embedded(value):
+            paths.extend(expressions.contexts_used(expressions.parse(emb.source)))
+    except expressions.ExprError:
+        pass  # PF003 reports it
+    return paths
+
+
+def condition(value: str | None) -> ExprNode | None:
+    """Parse an `if:` value; None when absent or unparsable (PF003 reports that)."""
+    from pinflow import expressions
+
+    if value is None:
+        return None
+    try:
+        return expressions.parse_condition(value)
+    except expressions.ExprError:
+        return None
+
+
+def _needs_reads(job: Job) -> list[DigestRead]:
+    reads = []
+    for node in _job_scalars(job):
+        value = str(node.value)
+        if "needs" not in value.lower():
+            continue
+        for path in expression_contexts(value):
+            if len(path) >= 4 and path[0] == "needs" and path[2] == "outputs":
+                reads.append(DigestRead(path[1], path[3], node))
+    return reads
+
+
+def _job_scalars(job: Job) -> list[Node]:
+    """Every scalar under the job (each distinct node once; aliases not re-walked)."""
+    out = []
+    seen: set[int] = set()
+    stack = [job.node]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if model.is_scalar(node):
+            out.append(node)
+        elif model.is_map(node):
+            for k, v in node.value:
+                stack.extend((v, k))
+        elif model.is_seq(node):
+            stack.extend(reversed(node.value))
+    return out
+
+
+def job_scalars(job: Job) -> list[Node]:
+    return _job_scalars(job)

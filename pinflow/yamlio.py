@@ -1,0 +1,286 @@
+"""Reading workflow files safely, composing YAML with positions, atomic writes.
+
+This is the only module that opens workflow files for writing.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+
+from pinflow.errors import InputError
+
+if TYPE_CHECKING:
+    from ruamel.yaml.nodes import Node
+
+
+def atomic_write(path: str | os.PathLike[str], text: str) -> bool:
+    """Write ``text`` to ``path`` via a temp file in the same folder + rename.
+
+    Returns False (and writes nothing) when the file already holds exactly
+    these bytes, so mtimes don't churn. Creates parent folders. Keeps the
+    mode of an existing file. On any OSError the original is untouched and
+    an InputError names the path and the reason.
+    """
+    target = Path(path)
+    data = text.encode("utf-8")
+    try:
+        if target.is_dir():
+            raise InputError(f"{target}: is a directory, not a file")
+        try:
+            if target.is_file() and target.read_bytes() == data:
+                return False
+        except OSError:
+            pass  # unreadable: try the write, which reports the real reason
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pinflow-tmp", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    return True
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+# ---------------------------------------------------------------------------
+# Reading and composing.
+#
+# Limits keep hostile files from hanging or exhausting memory: the C composer
+# segfaults on ~100k nested flow collections and goes quadratic well before,
+# so nesting is bounded *before* composing; aliases are never expanded, and
+# the size an expansion would have is computed on the DAG and capped.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 200
+MAX_EXPANDED_NODES = 200_000
+
+
+class YamlProblem(Exception):
+    """The text is not a usable YAML document; carries a 1-based position."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class Source(NamedTuple):
+    path: str  # as given by the user ("-" shown as "<stdin>")
+    data: bytes
+
+
+def read_source(path: str) -> Source:
+    """Read a workflow file, refusing what is not a regular, readable file."""
+    if path == "-":
+        return Source("<stdin>", _read_limited(sys.stdin.buffer))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        kind = "dangling symlink" if os.path.islink(path) else "no such file"
+        raise InputError(f"{path}: {kind}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO or device would block or never end: refuse before open().
+        raise InputError(f"{path}: not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            return Source(path, _read_limited(fh))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _read_limited(fh: BinaryIO) -> bytes:
+    # Read one byte past the cap so "too large" is told apart from "exactly the cap".
+    return fh.read(MAX_BYTES + 1)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text as YAML 1.2 allows (UTF-8, or UTF-16/32 with a BOM)."""
+    if len(data) > MAX_BYTES:
+        raise YamlProblem(f"file larger than the {MAX_BYTES // (1024 * 1024)} MiB limit")
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                       (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            break
+    else:
+        codec = "utf-8"
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line, col = _offset_position(data, exc.start)
+        raise YamlProblem(f"not valid {codec.split('-sig')[0].upper()}: byte 0x{data[exc.start]:02x}", line, col) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line, col = _offset_position(text, nul)
+        raise YamlProblem("NUL character in file (binary file?)", line, col)
+    return text
+
+
+def _offset_position(buf: bytes | str, offset: int) -> tuple[int, int]:
+    nl = b"\n" if isinstance(buf, bytes) else "\n"
+    line = buf.count(nl, 0, offset) + 1  # type: ignore[arg-type]
+    start = buf.rfind(nl, 0, offset) + 1  # type: ignore[arg-type]
+    return line, offset - start + 1
+
+
+def compose(text: str) -> Node | None:
+    """Compose one YAML document into nodes with marks; None for an empty one.
+
+    Aliases stay shared references to the anchored node (never copies).
+    """
+    _check_depth(text)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="safe", pure=False)
+    try:
+        node: Node | None = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        raise YamlProblem(_yaml_message(exc), line, col) from None
+    except YAMLError as exc:
+        raise YamlProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except RecursionError:
+        raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels") from None
+    if node is not None:
+        _check_expansion(node)
+    return node
+
+
+def _yaml_message(exc: Exception) -> str:
+    problem = getattr(exc, "problem", None) or ""
+    context = getattr(exc, "context", None) or ""
+    msg = " ".join(p for p in (context, problem) if p).strip()
+    return msg or str(exc).splitlines()[0]
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting the composer cannot take, cheaply in the common case."""
+    flow = text.count("[") + text.count("{")
+    block = max((len(m.group(0)) for m in _PREFIX.finditer(text)), default=0)
+    if flow <= MAX_DEPTH and block <= MAX_DEPTH:
+        return
+    # Something could be deep: count real nesting from parser events, stopping
+    # as soon as the limit is crossed (events are streamed, never a tree).
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    try:
+        for event in YAML(typ="safe", pure=False).parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        return  # compose() reports the syntax error with its position
+
+
+_PREFIX = re.compile(r"^[ \t-]+", re.M)
+
+
+def _check_expansion(root: Node) -> None:
+    """Refuse documents whose aliases would expand past MAX_EXPANDED_NODES."""
+    if not _has_alias(root):
+        return
+    size: dict[int, int] = {}
+    order = _postorder(root)
+    for node in order:
+        total = 1
+        for child in _children(node):
+            total += size[id(child)]
+            if total > MAX_EXPANDED_NODES:
+                raise YamlProblem(
+                    f"aliases expand to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)",
+                    node.start_mark.line + 1, node.start_mark.column + 1)
+        size[id(node)] = total
+
+
+def _has_alias(root: Node) -> bool:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True  # reached twice: some alias points here
+        seen.add(id(node))
+        stack.extend(_children(node))
+    return False
+
+
+def _children(node: Node) -> list[Node]:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _postorder(root: Node) -> list[Node]:
+    """Each distinct node once, children before parents (iterative: no recursion)."""
+    out: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            out.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in seen)
+    return out
+
+
+def duplicate_keys(root: Node) -> list[tuple[str, Node, Node]]:
+    """(key, first key node, repeated key node) for every repeated mapping key."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    found: list[tuple[str, Node, Node]] = []
+    for node in _postorder(root):
+        if not isinstance(node, MappingNode):
+            continue
+        first: dict[str, Node] = {}
+        for key, _ in node.value:
+            if not isinstance(key, ScalarNode):
+                continue
+            if key.value in first:
+                found.append((key.value, first[key.value], key))
+            else:
+                first[key.value] = key
+    return found

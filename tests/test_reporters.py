@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+
+from pinflow.findings import Finding
+from pinflow.reporters import REPORTERS, get_reporter
+
+FINDINGS = [
+    Finding("a,b.yml", 3, 5, "PF201", "error", "job 'x': `if:` lets: a, b\nthrough", "x"),
+    Finding("a,b.yml", 9, 1, "PF106", "warning", "unchecked 100%", "x"),
+]
+
+
+def test_registry_drives_format_choices(cli):
+    assert set(REPORTERS) == {"text", "json", "sarif", "github"}
+    res = cli(["lint", "--format", "nope", "x.yml"])
+    assert res.code == 2 and "nope" in res.err
+
+
+def test_text():
+    out = get_reporter("text").report(FINDINGS, ["a,b.yml"])
+    assert out.splitlines()[0].startswith("a,b.yml:3:5: PF201 job 'x'")
+    assert out.splitlines()[-1] == "1 file checked: 1 error, 1 warning"
+
+
+def test_json_roundtrip():
+    doc = json.loads(get_reporter("json").report(FINDINGS, ["a,b.yml"]))
+    assert doc["findings"][0]["rule"] == "PF201" and doc["findings"][1]["severity"] == "warning"
+    assert doc["summary"] == {"files": 1, "errors": 1, "warnings": 1}
+
+
+def test_sarif_has_every_reported_rule():
+    doc = json.loads(get_reporter("sarif").report(FINDINGS, ["a,b.yml"]))
+    run = doc["runs"][0]
+    assert doc["version"] == "2.1.0"
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert ids == ["PF106", "PF201"]
+    assert all(r["name"] and r["help"]["text"] for r in run["tool"]["driver"]["rules"])
+    res = run["results"][0]
+    assert ids[res["ruleIndex"]] == res["ruleId"] == "PF201"
+    assert res["locations"][0]["physicalLocation"]["region"] == {"startLine": 3, "startColumn": 5}
+
+
+def test_github_annotations_escape_properties_and_data():
+    lines = get_reporter("github").report(FINDINGS, ["a,b.yml"]).splitlines()
+    assert lines[0].startswith("::error file=a%2Cb.yml,line=3,col=5,title=PF201::PF201 job")
+    assert "%0Athrough" in lines[0] and "\n" not in lines[0]
+    assert lines[1].startswith("::warning ") and lines[1].endswith("100%25")
