@@ -385,7 +385,7 @@ def load_config(
     if require_template_name and "template_name" not in data:
         problems.append((("template_name",), "required (set it in the config, pass --template-name NAME or --set template_name=NAME)"))
     if not problems:
-        problems = _semantic_problems(data, source, cwd)
+        problems = sorted(_semantic_problems(data, source, cwd), key=lambda p: _key_text(p[0]))
     if problems:
         raise ConfigError(problems[0][1], [_line(keys, msg, raw, origins) for keys, msg in problems])
     return _build(data, source, origin, tuple(cli_args), cwd)
@@ -457,10 +457,10 @@ def _semantic_problems(data: Mapping[str, Any], source: Path | None, cwd: Path) 
         problems.append((("registry", "region"), f"required: cannot derive the AWS region from host {host!r}"))
     images = [(("image",), data.get("image"))] + [(("extra_images", i, "image"), e.get("image")) for i, e in enumerate(data.get("extra_images", []))]
     for keys, image in images:
-        if image is not None and host and _image_host(image) != host:
-            problems.append((keys, f"{image!r} is not under registry host {host!r} (the login would not cover the push)"))
-        elif image is not None and not _looks_like_host(_image_host(image)):
+        if image is not None and not _looks_like_host(_image_host(image)):
             problems.append((keys, f"{image!r} must start with the registry host (e.g. ghcr.io/org/name)"))
+        elif image is not None and host and _image_host(image) != host:
+            problems.append((keys, f"{image!r} is not under registry host {host!r} (the login would not cover the push)"))
     seen = [data.get("template_name")]
     for i, extra in enumerate(data.get("extra_images", [])):
         if extra["template_name"] in seen:

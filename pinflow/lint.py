@@ -63,7 +63,7 @@ def _check(path: str, text: str, opts: Options) -> list[Finding]:
         return [_pf001(path, exc)]
     findings = [_duplicate(path, key, first, dup) for key, first, dup in (yamlio.duplicate_keys(root) if root is not None else [])]
     if not model.is_map(root):
-        kind = "empty" if root is None else ("a list" if model.is_seq(root) else "a scalar")
+        kind = "empty" if model.text(root) is None and not model.is_seq(root) else ("a list" if model.is_seq(root) else "a scalar")
         return findings + [Finding(path, *model.pos(root), "PF002", ERROR, f"not a workflow: the document is {kind}, expected a mapping with `on:` and `jobs:`")]
     ctx = Context(model.build(path, text, root, opts.dialect), opts)
     for r in all_rules().values():

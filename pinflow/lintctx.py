@@ -109,8 +109,17 @@ class Context:
 # ---------------------------------------------------------------------------
 # Steps
 
+def action_name(uses: str) -> str:
+    """`owner/repo` of a step's `uses:`, also for Gitea's absolute URLs
+    (`https://github.com/docker/build-push-action@v6`) and sub-paths."""
+    ref = uses.split("@", 1)[0].strip().lower()
+    if "://" in ref:
+        ref = ref.split("://", 1)[1].split("/", 1)[-1]  # drop scheme and host
+    return "/".join(ref.split("/")[:2])
+
+
 def step_pushes(step: Step) -> bool:
-    if step.uses and step.uses.split("@")[0].lower() == BUILD_PUSH_ACTION:
+    if step.uses and action_name(step.uses) == BUILD_PUSH_ACTION:
         return _action_pushes(step)
     if step.run:
         return any(_command_pushes(words) for words in _commands(step.run))
@@ -123,7 +132,9 @@ def _action_pushes(step: Step) -> bool:
     if value is not None and value.strip().lower() != "false":
         return True  # `true`, or an expression that may be true
     outputs = (model.text(step.with_.get("outputs")) or "") + (model.text(step.with_.get("output")) or "")
-    return "push=true" in outputs.replace(" ", "") or "type=registry" in outputs
+    # An `outputs:` computed by an expression may well push (real repos pick
+    # `type=image,push=true` per event): treat it as a push, not as a load.
+    return "push=true" in outputs.replace(" ", "") or "type=registry" in outputs or "${{" in outputs
 
 
 def _command_pushes(words: list[str]) -> bool:

@@ -16,10 +16,15 @@ _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _data_dir(name: str) -> Traversable:
-    packaged = resources.files("pinflow") / "_data" / name
-    if packaged.is_dir():
-        return packaged
-    return _SOURCE_ROOT / name
+    # A plain directory check first: importlib.resources costs milliseconds
+    # per process, and both a wheel install and a checkout are on disk.
+    installed = Path(__file__).resolve().parent / "_data" / name
+    if installed.is_dir():
+        return installed
+    source = _SOURCE_ROOT / name
+    if source.is_dir():
+        return source
+    return resources.files("pinflow") / "_data" / name  # zipped installs
 
 
 def templates_dir() -> Traversable:

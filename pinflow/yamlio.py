@@ -219,6 +219,11 @@ def _check_expansion(root: Node) -> None:
     for node in order:
         total = 1
         for child in _children(node):
+            if id(child) not in size:
+                # Postorder puts children first, so a child not sized yet is an
+                # ancestor: the alias points into its own anchor (a cycle).
+                raise YamlProblem("recursive alias: an anchor contains an alias to itself",
+                                  child.start_mark.line + 1, child.start_mark.column + 1)
             total += size[id(child)]
             if total > MAX_EXPANDED_NODES:
                 raise YamlProblem(

@@ -1,7 +1,7 @@
 # pinflow promote: POST the pushed digest to the control plane, fail loud.
 # Inputs come only from the environment, never from expressions in this text:
 #   CP_URL, CP_TOKEN, TEMPLATE_NAME, IMAGE_DIGEST, GIT_SHA, NOTES, TARGET,
-#   PROMOTE_ATTEMPTS (default 3), PROMOTE_RETRY_DELAY (seconds, default 5).
+#   PROMOTE_RETRY_DELAY (seconds between the 3 attempts, default 5).
 set -euo pipefail
 
 fail() {
@@ -19,9 +19,7 @@ fail() {
 [[ "${GIT_SHA:-}" =~ ^[0-9a-f]{7,40}$ ]] || fail "GIT_SHA is not a hex commit id"
 [[ "${CP_URL:-}" =~ ^https?://[^[:space:][:cntrl:]]+$ ]] || fail "CP_URL is not an http(s) URL"
 [[ "${NOTES:-}" != *[[:cntrl:]]* ]] || fail "NOTES contains control characters"
-attempts="${PROMOTE_ATTEMPTS:-3}"
 delay="${PROMOTE_RETRY_DELAY:-5}"
-[[ "${attempts}" =~ ^[1-9][0-9]?$ ]] || fail "PROMOTE_ATTEMPTS must be 1-99"
 [[ "${delay}" =~ ^[0-9]{1,3}$ ]] || fail "PROMOTE_RETRY_DELAY must be 0-999 seconds"
 
 # Every field is checked above; NOTES is free text, so escape it for JSON.
@@ -34,8 +32,8 @@ body="$(printf '{"template_name":"%s","image_digest":"%s","git_sha":"%s","notes"
 resp="$(mktemp)"
 trap 'rm -f "${resp}"' EXIT
 echo "POST ${CP_URL} template=${TEMPLATE_NAME} digest=${IMAGE_DIGEST} git_sha=${GIT_SHA}"
-attempt=1
-while :; do
+# At most 3 attempts: connection errors and 5xx are retried, anything else is final.
+for attempt in 1 2 3; do
   # The token travels on stdin (-H @-), so it never shows in the process list.
   if code="$(printf 'Authorization: Bearer %s\n' "${CP_TOKEN}" | curl --silent --show-error \
       --connect-timeout 10 --max-time 30 \
@@ -54,9 +52,8 @@ while :; do
       exit 0
       ;;
     5[0-9][0-9] | transport*)
-      if [ "${attempt}" -lt "${attempts}" ]; then
-        echo "::warning::attempt ${attempt}/${attempts}: ${status}; retrying in ${delay}s"
-        attempt=$((attempt + 1))
+      if [ "${attempt}" -lt 3 ]; then
+        echo "::warning::attempt ${attempt}/3: ${status}; retrying in ${delay}s"
         sleep "${delay}"
         continue
       fi
@@ -66,3 +63,4 @@ while :; do
   cat "${resp}"; echo
   fail "the control plane did not accept the promote (${status}) after ${attempt} attempt(s)"
 done
+fail "no attempt was made"

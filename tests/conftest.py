@@ -24,7 +24,7 @@ def run_cli(argv: Sequence[str], stdin: str | None = None, monkeypatch: pytest.M
     out, err = io.StringIO(), io.StringIO()
     sys.stdout, sys.stderr = out, err
     if stdin is not None:
-        sys.stdin = io.StringIO(stdin)
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
     try:
         code = main(list(argv))
     finally:

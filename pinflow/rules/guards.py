@@ -109,7 +109,7 @@ def promote_after_failure(ctx: Context) -> Iterator[Hit]:
         cond = condition(job.if_)
         if job.if_ is not None and cond is None:
             continue  # unparsable: PF003
-        verdict = can_run_after_failure(cond)
+        verdict = can_run_after_failure(cond, job.needs)
         if verdict.holds is not False:
             node = model.get(job.node, "if")
             prefix = "can run after a failed or cancelled publish" if verdict.holds else "cannot prove it never runs after a failed publish"

@@ -77,7 +77,7 @@ def not_a_workflow(ctx: Context) -> Iterator[Hit]:
     """
     from pinflow.schema import workflow_problems
 
-    for node, message in workflow_problems(ctx.wf.root):
+    for node, message in workflow_problems(ctx.wf.root, ctx.opts.dialect):
         yield Hit(model.pos(node), message)
 
 

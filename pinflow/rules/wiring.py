@@ -149,11 +149,14 @@ def promote_missing_needs(ctx: Context) -> Iterator[Hit]:
             if read.job not in needs and read.job not in reported:
                 reported.add(read.job)
                 yield Hit(ctx.pos_in_scalar(read.node, 0), f"job '{job.id}' reads needs.{read.job}.outputs.{read.output} but does not list '{read.job}' in `needs:` (the value is empty)", job.id)
+        # With several publishers (one repo, two images) each promote job
+        # serves its own: it must depend on at least one of them.
         upstream = _upstream(ctx, job)
-        for pub in ctx.publishers:
-            if pub.job.id not in upstream and pub.job.id not in reported:
-                node = model.get_key(job.node, "needs") or job.key_node
-                yield Hit(model.pos(node), f"job '{job.id}' does not need the publishing job '{pub.job.id}' (add it to `needs:`)", job.id)
+        publishers = [p.job.id for p in ctx.publishers]
+        if publishers and not upstream & set(publishers) and not reported & set(publishers):
+            node = model.get_key(job.node, "needs") or job.key_node
+            names = "' or '".join(publishers)
+            yield Hit(model.pos(node), f"job '{job.id}' does not need the publishing job '{names}' (add it to `needs:`)", job.id)
 
 
 def _upstream(ctx: Context, job: Job) -> set[str]:

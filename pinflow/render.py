@@ -1,0 +1,549 @@
+"""Render the publish-image workflow from a Config; refuse to emit a broken one.
+
+The templates see only validated values, and quote each for its context
+anyway (defence in depth): ``yaml`` for a YAML scalar, ``line`` for a line of
+a block scalar, ``secret``/``expr_str`` inside an expression, ``sh`` for a
+shell word, ``comment`` for a comment. Scripts are plain bash files that read
+only their environment and are inlined verbatim into ``run: |``.
+
+User templates (``templates_dir``) load first through a ChoiceLoader, in a
+sandbox with bounded loops and output, so they may ``{% extends
+"publish-image.yml.j2" %}`` and fill its blocks. jinja2 is imported only here,
+and only when something renders.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import os
+import shlex
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
+
+from pinflow import __version__
+from pinflow.config import Config, default_output_path
+from pinflow.errors import ConfigError, TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
+
+# Full commit SHAs (the tag in the comment is for people and for Dependabot-style bumps).
+ACTIONS = {
+    "checkout": "actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2",
+    "docker_login": "docker/login-action@5e57cd118135c172c3672efd75eb46360885c0ef # v3.6.0",
+    "aws_credentials": "aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502 # v4.0.2",
+    "ecr_login": "aws-actions/amazon-ecr-login@062b18b96a7aff071d4dc91bc00c4c1a7945b076 # v2.0.1",
+    "setup_buildx": "docker/setup-buildx-action@4d04d5d9486b7bd6fa91e7baf45bbb4f8b9deedd # v4.0.0",
+    "build_push": "docker/build-push-action@bcafcacb16a39f128d818304e6c9c0c18556b85f # v7.1.0",
+}
+VERSION_JOB = "resolve-version"
+PUBLISH_JOB = "publish"
+PROMOTE_JOB = "promote-pin"
+VERIFY_JOB = "verify-pin"
+BUILTIN_PREFIX = "pinflow/"  # "pinflow/publish-image.yml.j2" always names the built-in
+
+# Bounds for (user) templates: a template is code, and code can loop.
+MAX_OUTPUT = 2 * 1024 * 1024
+MAX_RANGE = 10_000
+MAX_SECONDS = 10.0
+
+
+# ---------------------------------------------------------------------------
+# Quoting filters. Each refuses what its context cannot hold, rather than
+# trusting that validation ran: a template bug must not become an injection.
+
+class QuotingError(ValueError):
+    """A value cannot be emitted safely in the context its filter serves."""
+
+
+_YAML_SPECIAL = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", ".nan"}
+_PLAIN_FIRST = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_IDENT = _PLAIN_FIRST | set("0123456789")
+# No ':', '#', ',', quotes or brackets: such a plain scalar means the same in
+# block and flow context, in YAML 1.1 and 1.2.
+_PLAIN_REST = _IDENT | set("./-()@+ ")
+
+
+def _one_line(value: Any, context: str) -> str:
+    text = str(value)
+    for ch in text:
+        code = ord(ch)
+        if code < 32 or 0x7F <= code <= 0x9F or ch in "\u2028\u2029\ufeff":
+            raise QuotingError(f"{context}: control character {ch!r} in {text[:40]!r}")
+    return text
+
+
+def yaml_scalar(value: Any) -> str:
+    """A YAML scalar that reads back as exactly ``value``: plain when unambiguous, else single-quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = _one_line(value, "yaml")
+    if _is_plain(text) or _is_plain_expression(text):
+        return text
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _is_plain(text: str) -> bool:
+    if not text or text != text.strip() or "  " in text or text.lower() in _YAML_SPECIAL:
+        return False
+    first_ok = text[0] in _PLAIN_FIRST or (text[0] == "." and (len(text) == 1 or text[1] in _PLAIN_FIRST | {"/"}))
+    return first_ok and set(text) <= _PLAIN_REST
+
+
+def _is_plain_expression(text: str) -> bool:
+    # One whole `${{ … }}` reads the same plain; ': ' or ' #' would end or cut it.
+    return (text.startswith("${{ ") and text.endswith(" }}") and text.count("${{") == 1
+            and text.count("}}") == 1 and ": " not in text and " #" not in text)
+
+
+def flow_list(values: Sequence[Any]) -> str:
+    return "[" + ", ".join(yaml_scalar(v) for v in values) + "]"
+
+
+def runs_on(labels: Sequence[str]) -> str:
+    return yaml_scalar(labels[0]) if len(labels) == 1 else flow_list(labels)
+
+
+def secret_name(value: Any) -> str:
+    text = str(value)
+    if not text or text[0] not in _PLAIN_FIRST or not set(text) <= _IDENT:
+        raise QuotingError(f"secret: {text[:40]!r} is not a secret name")
+    return text
+
+
+def expr_str(value: Any) -> str:
+    """A string literal inside ``${{ }}``."""
+    text = _one_line(value, "expr_str")
+    if "}}" in text or "${{" in text:
+        raise QuotingError(f"expr_str: expression delimiters in {text[:40]!r}")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def expr(text: str) -> str:
+    text = _one_line(text, "expr")
+    if "}}" in text or "${{" in text:
+        raise QuotingError(f"expr: nested expression delimiters in {text[:40]!r}")
+    return "${{ " + text + " }}"
+
+
+def block_line(value: Any) -> str:
+    """One line inside a block scalar (``tags: |``, ``build-args: |``)."""
+    return _one_line(value, "line")
+
+
+def comment(value: Any) -> str:
+    return _one_line(value, "comment")
+
+
+def shell_word(value: Any) -> str:
+    return shlex.quote(_one_line(value, "sh"))
+
+
+def indent_block(text: str, width: int) -> str:
+    """Indent a script as the body of ``run: |`` (blank lines stay empty)."""
+    pad = " " * width
+    return "\n".join(pad + line if line.strip() else "" for line in text.rstrip("\n").split("\n"))
+
+
+FILTERS = {
+    "yaml": yaml_scalar,
+    "flow": flow_list,
+    "runs_on": runs_on,
+    "secret": secret_name,
+    "expr_str": expr_str,
+    "line": block_line,
+    "comment": comment,
+    "sh": shell_word,
+    "block": indent_block,
+}
+
+
+# ---------------------------------------------------------------------------
+# What the templates see
+
+class ImageView(NamedTuple):
+    template_name: str
+    image: str
+    dockerfile: str
+    context: str
+    platforms: tuple[str, ...]
+    build_args: tuple[tuple[str, str], ...]
+    smoke_test: tuple[str, ...]
+    publish_id: str
+    promote_id: str
+    verify_id: str
+    publish_needs: tuple[str, ...]
+    promote_needs: tuple[str, ...]
+    verify_needs: tuple[str, ...]
+    git_sha: str  # an expression
+
+
+class TargetView(NamedTuple):
+    name: str
+    url: str
+    verify_url: str
+    token_secret: str
+
+
+class PromoteView(NamedTuple):
+    matrix: tuple[TargetView, ...]  # () for a single target: literal values, no strategy
+    target: str
+    url: str
+    verify_url: str
+    token: str  # an expression reading exactly one secret per leg
+
+
+def _verify_url(url: str) -> str:
+    return url[: -len("/promote")] if url.endswith("/promote") else url
+
+
+def _promote_view(config: Config) -> PromoteView:
+    targets = tuple(TargetView(t.name, t.url, _verify_url(t.url), t.token_secret) for t in config.targets)
+    if len(targets) == 1:
+        only = targets[0]
+        return PromoteView((), only.name, only.url, only.verify_url, expr("secrets." + secret_name(only.token_secret)))
+    # Each leg reads only its own secret: a static reference per target (no
+    # secrets[...] indexing, which would hand the whole secrets context over).
+    chain = " || ".join(f"matrix.target == {expr_str(t.name)} && secrets.{secret_name(t.token_secret)}" for t in targets)
+    return PromoteView(targets, expr("matrix.target"), expr("matrix.url"), expr("matrix.verify_url"), expr(f"{chain} || ''"))
+
+
+def _job_suffix(template_name: str) -> str:
+    return template_name.replace(".", "-")
+
+
+def _image_views(config: Config, publish_job: str, sha_job: str | None) -> list[ImageView]:
+    version_arg = ("RUNTIME_VERSION", expr(f"needs.{VERSION_JOB}.outputs.version"))
+    git_sha = expr(f"needs.{sha_job}.outputs.sha") if sha_job else expr("github.sha")
+    head = (sha_job,) if sha_job else ()
+    extras, seen = [], {PUBLISH_JOB}
+    for extra in config.extra_images:
+        suffix = _job_suffix(extra.template_name)
+        if suffix in seen:
+            raise ConfigError(f"extra_images: {extra.template_name!r} gives the same job ids as another image")
+        seen.add(suffix)
+        extras.append((extra, f"{PUBLISH_JOB}-{suffix}", f"{PROMOTE_JOB}-{suffix}", f"{VERIFY_JOB}-{suffix}"))
+    # A repo's pins move only once every one of its images is pushed: each
+    # promote job waits for every publisher (the extra ones run after the main
+    # one, since an extra Dockerfile may build FROM the main image).
+    publishers = (publish_job,) + tuple(pub for _, pub, _, _ in extras)
+    views = [ImageView(
+        config.template_name, config.image, config.dockerfile, config.context, config.platforms,
+        _with_default(version_arg, config.build_args), config.smoke_test,
+        publish_job, PROMOTE_JOB, VERIFY_JOB,
+        (VERSION_JOB,), head + publishers, head + publishers + (PROMOTE_JOB,), git_sha,
+    )]
+    for extra, pub, pro, ver in extras:
+        views.append(ImageView(
+            extra.template_name, extra.image, extra.dockerfile, extra.context, extra.platforms,
+            _with_default(version_arg, extra.build_args), extra.smoke_test,
+            pub, pro, ver,
+            (VERSION_JOB, publish_job), head + publishers, head + publishers + (pro,), git_sha,
+        ))
+    return views
+
+
+def _with_default(default: tuple[str, str], args: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return args if any(k == default[0] for k, _ in args) else (default,) + args
+
+
+def regenerate_command(config: Config) -> str:
+    return shlex.join(["pinflow", "render", *config.cli_args, "-o", default_output_path(config)])
+
+
+def _variables(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | None = VERSION_JOB,
+               extras: bool = True) -> dict[str, Any]:
+    views = _image_views(config, publish_job, sha_job)
+    return {
+        # Paths stay out of the sandbox: a Path would hand templates read_text().
+        "cfg": config._replace(source=None, templates_dir=None),
+        "version": __version__,
+        "origin": config.origin,
+        "regen": regenerate_command(config),
+        "is_github": config.dialect == "github",
+        "actions": dict(ACTIONS),
+        "images": views if extras else views[:1],
+        "promote": _promote_view(config),
+    }
+
+
+# ---------------------------------------------------------------------------
+# The jinja2 environment
+
+class _Budget:
+    """Wall-clock and iteration bounds for one render."""
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise QuotingError(f"template ran longer than {MAX_SECONDS:.0f}s (an endless loop?)")
+
+
+# The render in progress (per thread/task: `fleet` renders in parallel).
+_BUDGET: contextvars.ContextVar[_Budget] = contextvars.ContextVar("pinflow_render_budget")
+
+
+def _bounded_range(*args: int) -> Iterator[int]:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise QuotingError(f"range() of {len(numbers)} items (at most {MAX_RANGE})")
+    budget = _BUDGET.get()
+    for n in numbers:
+        budget.tick()
+        yield n
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(templates_dir: str | None) -> jinja2.Environment:
+    """One environment per templates folder, so compiled templates are reused (fleet renders many repos)."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from pinflow import resources
+
+    class Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            # "x" * 10**9 would exhaust memory before any output bound is hit.
+            if operator == "**" and isinstance(right, int) and right > 64:
+                raise QuotingError(f"exponent {right} too large in a template")
+            if operator == "*" and isinstance(left, (str, list, tuple)) and isinstance(right, int) and len(left) * right > MAX_OUTPUT:
+                raise QuotingError("repetition too large in a template")
+            return super().call_binop(context, operator, left, right)
+
+    def builtin(name: str) -> tuple[str, str, Any] | None:
+        name = name[len(BUILTIN_PREFIX):] if name.startswith(BUILTIN_PREFIX) else name
+        parts = name.split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            return None
+        node = resources.templates_dir()
+        for p in parts:
+            node = node / p
+        if not node.is_file():
+            return None
+        return node.read_text(encoding="utf-8"), f"{BUILTIN_PREFIX}{name}", lambda: True
+
+    loaders: list[jinja2.BaseLoader] = [jinja2.FunctionLoader(builtin)]
+    if templates_dir is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(templates_dir))
+    env = Sandbox(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        auto_reload=True,  # a user template edited between renders of one process is re-read
+    )
+    env.filters.update(FILTERS)
+    env.globals.pop("lipsum", None)  # lipsum(10**9) is an unbounded allocation
+
+    def script(name: str) -> str:
+        # Scripts are inlined verbatim (never templated: `${#x}` is bash, not a
+        # Jinja comment) and must not hold an expression the runner would expand.
+        source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        if "${{" in source:
+            raise QuotingError(f"script {name}: contains '${{{{', which the runner would expand inside run:")
+        return source
+
+    env.globals.update(range=_bounded_range, expr=expr, script=script)
+    return env
+
+
+def _render(config: Config, variables: dict[str, Any]) -> str:
+    import jinja2
+
+    budget = _Budget()
+    token = _BUDGET.set(budget)
+    env = _environment(None if config.templates_dir is None else str(config.templates_dir))
+    name = config.template_file
+    try:
+        template = env.get_template(name)
+        chunks, size = [], 0
+        for chunk in template.generate(**variables):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise QuotingError(f"output larger than {MAX_OUTPUT // (1024 * 1024)} MiB")
+            budget.tick()
+            chunks.append(chunk)
+        return "".join(chunks)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{_shown(exc.filename or exc.name or name)}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"{name}: template not found: {exc.name}") from None
+    except RecursionError:
+        raise TemplateError(f"{name}: recursion too deep (an extends/include/macro cycle?)") from None
+    except ConfigError:
+        raise
+    except (jinja2.TemplateError, QuotingError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        where = _template_frame(exc, name)
+        kind = "undefined value" if isinstance(exc, jinja2.UndefinedError) else "error"
+        raise TemplateError(f"{where}: {kind}: {' '.join(str(exc).split())}") from None
+    finally:
+        _BUDGET.reset(token)
+
+
+def _template_frame(exc: BaseException, default: str) -> str:
+    """``file:line`` of the innermost template frame (jinja2 rewrites tracebacks to template lines)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename.endswith(".j2") or frame.filename.startswith(BUILTIN_PREFIX):
+            return f"{_shown(frame.filename)}:{frame.lineno}"
+    return default
+
+
+def _shown(filename: str) -> str:
+    if not os.path.isabs(filename):
+        return filename
+    rel = os.path.relpath(filename)
+    return filename if rel.startswith("..") else rel
+
+
+# ---------------------------------------------------------------------------
+# Self-check: render parses its own output back before anyone sees it.
+
+def _load(text: str, where: str) -> Any:
+    from pinflow import yamlio
+
+    try:
+        yamlio.compose(text)
+    except yamlio.YamlProblem as exc:
+        raise TemplateError(f"{where}: rendered text is not valid YAML (line {exc.line}, column {exc.column}): {exc.message}") from None
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=False).load(text)
+
+
+def _needs(job: Any) -> list[str]:
+    needs = job.get("needs", []) if isinstance(job, dict) else []
+    return [needs] if isinstance(needs, str) else [n for n in needs if isinstance(n, str)] if isinstance(needs, list) else []
+
+
+def _runs_without_expressions(jobs: dict[str, Any]) -> list[str]:
+    problems = []
+    for job_id, job in jobs.items():
+        for i, step in enumerate(job.get("steps", []) if isinstance(job, dict) else []):
+            if isinstance(step, dict) and "${{" in str(step.get("run", "")):
+                problems.append(f"jobs.{job_id}.steps[{i}].run: contains an expression (pass values through env:)")
+    return problems
+
+
+def _contract_problems(data: Any, config: Config) -> list[str]:
+    """The minimum render promises; ``pinflow.lint`` checks the rest."""
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), dict):
+        return ["no jobs: mapping"]
+    jobs: dict[str, Any] = data["jobs"]
+    problems = _runs_without_expressions(jobs)
+    publish = jobs.get(PUBLISH_JOB)
+    if not isinstance(publish, dict):
+        return problems + [f"no {PUBLISH_JOB} job"]
+    if (publish.get("outputs") or {}).get("digest") != expr("steps.push.outputs.digest"):
+        problems.append(f"jobs.{PUBLISH_JOB}.outputs.digest is not {expr('steps.push.outputs.digest')}")
+    if not any(isinstance(s, dict) and s.get("id") == "push" for s in publish.get("steps", [])):
+        problems.append(f"jobs.{PUBLISH_JOB}: no step with id: push")
+    if PUBLISH_JOB not in _needs(jobs.get(PROMOTE_JOB)):
+        problems.append(f"jobs.{PROMOTE_JOB}: missing, or its needs lack {PUBLISH_JOB}")
+    return problems
+
+
+def _lint_problems(text: str, config: Config) -> list[str]:
+    try:
+        from pinflow.lint import lint_text
+
+        findings = lint_text(text, path=default_output_path(config), dialect=config.dialect,
+                             main_branch=config.main_branch, gitea_version=config.gitea_version)
+    except ImportError:  # pragma: no cover - a partial install; the own check above still ran
+        return []
+    return [f"line {f.line}: {f.rule} {f.message}" for f in findings if f.severity == "error"]
+
+
+def check_rendered(text: str, config: Config) -> None:
+    where = config.template_file
+    problems = _contract_problems(_load(text, where), config)
+    problems = problems or _lint_problems(text, config)
+    if problems:
+        raise TemplateError(problems[0], [f"{where}: rendered workflow breaks the contract: {p}" for p in problems])
+
+
+# ---------------------------------------------------------------------------
+# Public API
+
+def render_workflow(config: Config) -> str:
+    """The complete workflow text, checked; deterministic for a given config."""
+    if not config.template_name:
+        raise ConfigError("template_name: required to render")
+    text = _render(config, _variables(config))
+    check_rendered(text, config)
+    return text
+
+
+def render_promote_jobs(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | None = VERSION_JOB) -> str:
+    """Just the ``promote-pin`` (and ``verify-pin``) entries, as under ``jobs:`` (2-space indent).
+
+    Rendered from the same template blocks as the whole workflow, so ``pinflow
+    fix`` can append them to a hand-written one: ``publish_job`` is the job
+    whose ``outputs.digest`` carries the pushed digest; ``sha_job`` a job with
+    an ``outputs.sha``, or None to post ``github.sha``.
+    """
+    for job_id in (publish_job, sha_job):
+        if job_id is not None and (not job_id or job_id[0] not in _PLAIN_FIRST or not set(job_id) <= _IDENT | {"-"}):
+            raise ConfigError(f"{job_id!r} is not a job id")
+    if not config.template_name:
+        raise ConfigError("template_name: required to render")
+    text = _render(config, _variables(config, publish_job, sha_job, extras=False))
+    snippet = _slice_jobs(text, (PROMOTE_JOB, VERIFY_JOB) if config.verify else (PROMOTE_JOB,), config.template_file)
+    jobs = _load("jobs:\n" + snippet, config.template_file)["jobs"]
+    problems = _runs_without_expressions(jobs)
+    if publish_job not in _needs(jobs.get(PROMOTE_JOB)):
+        problems.append(f"jobs.{PROMOTE_JOB}: missing, or its needs lack {publish_job}")
+    if problems:
+        raise TemplateError(problems[0], [f"{config.template_file}: promote jobs break the contract: {p}" for p in problems])
+    return snippet
+
+
+def _slice_jobs(text: str, wanted: tuple[str, ...], where: str) -> str:
+    """The source lines of the wanted ``jobs:`` entries, found by composing (not by pattern)."""
+    from pinflow import model, yamlio
+
+    root = yamlio.compose(text)
+    lines = text.split("\n")
+    spans = []
+    for job_id, key, value in model.items(model.get(root, "jobs")):
+        if job_id in wanted:
+            # A block mapping ends where the next key starts: that line is not ours.
+            end = value.end_mark.line
+            if lines[end][: value.end_mark.column].strip() if end < len(lines) else False:
+                end += 1
+            spans.append((key.start_mark.line, end))
+    if len(spans) != len(wanted):
+        raise TemplateError(f"{where}: rendered workflow lacks one of the jobs {', '.join(wanted)}")
+    out = []
+    for start, end in sorted(spans):
+        chunk = lines[start:end]
+        while chunk and not chunk[-1].strip():
+            chunk.pop()
+        out.append("\n".join(chunk))
+    return "\n\n".join(out) + "\n"
+
+
+def run_render(*, template_name: str | None, config_path: str | None, overrides: Sequence[str],
+               dialect: str | None, output: str | None, out: IO[str], err: IO[str]) -> int:
+    from pinflow.config import load_config
+
+    config = load_config(config_path=config_path, overrides=overrides, template_name=template_name, dialect=dialect)
+    text = render_workflow(config)
+    if output is None:
+        out.write(text)
+        return 0
+    from pinflow.yamlio import atomic_write
+
+    changed = atomic_write(output, text)
+    err.write(f"pinflow: {'wrote' if changed else 'unchanged'} {output}\n")
+    return 0
