@@ -450,6 +450,8 @@ def _semantic_problems(data: Mapping[str, Any], source: Path | None, cwd: Path) 
             problems.append((("registry", key), f"not used by kind {kind!r} (its keys: {', '.join(REGISTRY_KEYS[kind])})"))
     if "username" in registry and "username_secret" in registry:
         problems.append((("registry", "username_secret"), "give either registry.username or registry.username_secret, not both"))
+    if kind == "ghcr" and dialect == "gitea" and "token_secret" not in registry:
+        problems.append((("registry", "token_secret"), "required for ghcr on Gitea (its job token cannot log in to ghcr.io)"))
     host = _registry_host(data, kind)
     if not host:
         problems.append((("registry", "host"), f"required for kind {kind!r} (or give a full image name)"))

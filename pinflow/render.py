@@ -255,8 +255,7 @@ def regenerate_command(config: Config) -> str:
     return shlex.join(["pinflow", "render", *config.cli_args, "-o", default_output_path(config)])
 
 
-def _variables(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | None = VERSION_JOB,
-               extras: bool = True) -> dict[str, Any]:
+def _variables(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | None = VERSION_JOB) -> dict[str, Any]:
     views = _image_views(config, publish_job, sha_job)
     return {
         # Paths stay out of the sandbox: a Path would hand templates read_text().
@@ -266,7 +265,7 @@ def _variables(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | No
         "regen": regenerate_command(config),
         "is_github": config.dialect == "github",
         "actions": dict(ACTIONS),
-        "images": views if extras else views[:1],
+        "images": views,
         "promote": _promote_view(config),
     }
 
@@ -297,6 +296,14 @@ def _bounded_range(*args: int) -> Iterator[int]:
     for n in numbers:
         budget.tick()
         yield n
+
+
+class TemplateAbort(Exception):
+    """Raised by ``{{ fail("why") }}`` in a template: the template refuses this config."""
+
+
+def _fail(message: str) -> str:
+    raise TemplateAbort(str(message))
 
 
 @functools.lru_cache(maxsize=16)
@@ -353,7 +360,7 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
             raise QuotingError(f"script {name}: contains '${{{{', which the runner would expand inside run:")
         return source
 
-    env.globals.update(range=_bounded_range, expr=expr, script=script)
+    env.globals.update(range=_bounded_range, expr=expr, script=script, fail=_fail)
     return env
 
 
@@ -382,9 +389,9 @@ def _render(config: Config, variables: dict[str, Any]) -> str:
         raise TemplateError(f"{name}: recursion too deep (an extends/include/macro cycle?)") from None
     except ConfigError:
         raise
-    except (jinja2.TemplateError, QuotingError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+    except (jinja2.TemplateError, QuotingError, TemplateAbort, ArithmeticError, LookupError, TypeError, ValueError) as exc:
         where = _template_frame(exc, name)
-        kind = "undefined value" if isinstance(exc, jinja2.UndefinedError) else "error"
+        kind = {jinja2.UndefinedError: "undefined value", TemplateAbort: "fail()"}.get(type(exc), "error")
         raise TemplateError(f"{where}: {kind}: {' '.join(str(exc).split())}") from None
     finally:
         _BUDGET.reset(token)
@@ -497,7 +504,9 @@ def render_promote_jobs(config: Config, publish_job: str = PUBLISH_JOB, sha_job:
             raise ConfigError(f"{job_id!r} is not a job id")
     if not config.template_name:
         raise ConfigError("template_name: required to render")
-    text = _render(config, _variables(config, publish_job, sha_job, extras=False))
+    # The main image only: a hand-written workflow has no extra publishers to wait for.
+    main_only = config._replace(extra_images=())
+    text = _render(main_only, _variables(main_only, publish_job, sha_job))
     snippet = _slice_jobs(text, (PROMOTE_JOB, VERIFY_JOB) if config.verify else (PROMOTE_JOB,), config.template_file)
     jobs = _load("jobs:\n" + snippet, config.template_file)["jobs"]
     problems = _runs_without_expressions(jobs)

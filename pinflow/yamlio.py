@@ -160,11 +160,16 @@ def compose(text: str) -> Node | None:
 
     yaml = YAML(typ="safe", pure=False)
     try:
-        node: Node | None = yaml.compose(text)
+        try:
+            node: Node | None = yaml.compose(text)
+        except MarkedYAMLError as exc:
+            if "duplicate anchor" not in str(exc):
+                raise
+            node = _compose_pure(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise YamlProblem(_yaml_message(exc), line, col) from None
+        raise YamlProblem(_explain(_yaml_message(exc), text, mark), line, col) from None
     except YAMLError as exc:
         raise YamlProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except RecursionError:
@@ -172,6 +177,26 @@ def compose(text: str) -> Node | None:
     if node is not None:
         _check_expansion(node)
     return node
+
+
+def _compose_pure(text: str) -> Node | None:
+    """YAML 1.2 lets an anchor be defined again (later uses see the new one);
+    the C composer refuses that, the pure one only warns: use it for this case."""
+    import warnings
+
+    from ruamel.yaml import YAML
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return YAML(typ="safe", pure=True).compose(text)  # type: ignore[no-any-return]
+
+
+def _explain(message: str, text: str, mark: object) -> str:
+    """Name the usual culprit when the parser's wording hides it."""
+    index = getattr(mark, "index", None)
+    if isinstance(index, int) and 0 <= index < len(text) and text[index] == "\t":
+        return "tab character: YAML indentation must use spaces"
+    return message
 
 
 def _yaml_message(exc: Exception) -> str:

@@ -220,6 +220,7 @@ def test_registry_keys_must_fit_the_kind(tmp_path: Path) -> None:
     assert lines == [
         "pinflow.toml: registry.password_secret: not used by kind 'ghcr' (its keys: host, username, token_secret)",
         "pinflow.toml: registry.region: not used by kind 'ghcr' (its keys: host, username, token_secret)",
+        "pinflow.toml: registry.token_secret: required for ghcr on Gitea (its job token cannot log in to ghcr.io)",
     ]
 
 

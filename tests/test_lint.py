@@ -109,3 +109,8 @@ def test_lint_config_section(cli, tmp_path, monkeypatch):
     bad = _write(tmp_path / "bad.yml", GOOD.replace("--fail-with-body ", ""))
     (tmp_path / "pinflow.toml").write_text('template_name = "app"\n[lint]\nignore = ["PF301"]\n')
     assert cli(["lint", str(bad)]).code == 0
+
+
+def test_redefined_anchor_is_valid_yaml_1_2():
+    text = "on: push\njobs:\n  a:\n    runs-on: &r ubuntu-latest\n    steps:\n      - run: echo *r\n  b:\n    runs-on: &r other\n    steps:\n      - run: echo\n"
+    assert [f for f in lint_text(text, "x.yml") if f.rule == "PF001"] == []

@@ -252,6 +252,8 @@ def test_user_template_extends_the_builtin_and_fills_a_block(tmp_path: Path) -> 
     ('{% extends "publish-image.yml.j2" %}{% block header %}{% for i in range(10**6) %}{% endfor %}{% endblock %}', "range() of 1000000 items"),
     ('{% extends "publish-image.yml.j2" %}{% block header %}{{ "x" * 10**9 }}{% endblock %}', "too large"),
     ('{% extends "no-such.yml.j2" %}', "template not found: no-such.yml.j2"),
+    ('{% extends "publish-image.yml.j2" %}\n{% block header %}\n{% if cfg.dialect == "gitea" %}{{ fail("gitea only on Tuesdays") }}{% endif %}{% endblock %}',
+     "mine.yml.j2:3: fail(): gitea only on Tuesdays"),
     ('{% extends "publish-image.yml.j2" %}{% block header %}# {{ "a\\nb" | comment }}\n{% endblock %}', "comment: control character"),
     # a template that sneaks an expression into a script is refused by the self-check
     ('{% extends "publish-image.yml.j2" %}{% block publish_pre_steps %}\n      - shell: bash\n        run: echo {{ expr("github.event.head_commit.message") }}\n{% endblock %}',
@@ -371,6 +373,8 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         data["registry"] = {"kind": kind, "host": draw(_regex(r"[0-9]{12}")) + ".dkr.ecr." + draw(st.sampled_from(["us-east-2", "eu-west-1"])) + ".amazonaws.com"}
     else:
         data["registry"] = {"kind": kind, "host": draw(hosts)}
+        if kind == "ghcr" and (data["dialect"] == "gitea" or draw(st.booleans())):
+            data["registry"]["token_secret"] = draw(secrets)
         if draw(st.booleans()):
             data["registry"]["username"] = draw(_regex(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,8}"))
     data["runners"] = {"publish": draw(st.lists(labels, min_size=1, max_size=3, unique=True)), "default": draw(labels)}
