@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import line_of, mutate
+from lintkit import line_of, mutate
 
 from pinflow.lint import lint_text
 

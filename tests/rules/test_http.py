@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fixture_text, line_of, mutate
+from lintkit import fixture_text, line_of, mutate
 
 GOOD = fixture_text("good_gitea.yml")
 SHELL_PUSH = fixture_text("shell_push_gitea.yml")
