@@ -34,6 +34,9 @@ DEFAULT_TARGET = "prod"
 DEFAULT_RUNNER = "ubuntu-latest"
 DEFAULT_TEMPLATE_FILE = "publish-image.yml.j2"
 DEFAULT_GITEA_VERSION = "1.22"
+# The fleet's Gitea: act_runner needs GITHUB_SERVER_URL pinned (PF405), and the
+# embedded defaults already name the fleet's hosts (api., registry.).
+DEFAULT_SERVER_URL = {"gitea": "https://git.moleculesai.app", "github": ""}
 # How the fleet names its images: <registry host>/molecule-ai/workspace-template-<name>.
 IMAGE_PATH = "molecule-ai/workspace-template-{name}"
 DEFAULT_HOSTS = {"generic": "registry.moleculesai.app", "ghcr": "ghcr.io"}
@@ -573,7 +576,7 @@ def _build(data: Mapping[str, Any], source: Path | None, origin: str, cli_args: 
         template_file=data.get("template_file", DEFAULT_TEMPLATE_FILE),
         output=data.get("output", DEFAULT_OUTPUT[dialect]),
         gitea_version=data.get("gitea_version", DEFAULT_GITEA_VERSION),
-        server_url=data.get("server_url", ""),
+        server_url=data.get("server_url", DEFAULT_SERVER_URL[dialect]),
         lint=LintSettings(tuple(lint.get("select", ())), tuple(lint.get("ignore", ()))),
         source=source,
         origin=origin,

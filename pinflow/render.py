@@ -461,13 +461,10 @@ def _contract_problems(data: Any, config: Config) -> list[str]:
 
 
 def _lint_problems(text: str, config: Config) -> list[str]:
-    try:
-        from pinflow.lint import lint_text
+    from pinflow.lint import lint_text
 
-        findings = lint_text(text, path=default_output_path(config), dialect=config.dialect,
-                             main_branch=config.main_branch, gitea_version=config.gitea_version)
-    except ImportError:  # pragma: no cover - a partial install; the own check above still ran
-        return []
+    findings = lint_text(text, path=default_output_path(config), dialect=config.dialect,
+                         main_branch=config.main_branch, gitea_version=config.gitea_version)
     return [f"line {f.line}: {f.rule} {f.message}" for f in findings if f.severity == "error"]
 
 
