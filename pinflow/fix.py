@@ -66,7 +66,7 @@ class Refusal(NamedTuple):
         f = self.finding
         if f is None:
             return self.why
-        return f"{f.rule} line {f.line}: {f.message} (not fixed: {self.why})"
+        return f"{f.rule} line {f.line} ({f.message.rstrip('.')}) because {self.why}"
 
 
 class FixResult(NamedTuple):
@@ -232,9 +232,12 @@ def _last_line(node: Node, lines: list[str]) -> int:
     end, start = node.end_mark, node.start_mark.line
     last = max(start, end.line if end.column > 0 else end.line - 1)
     if getattr(node, "style", None) in ("|", ">"):
-        # A block scalar's end mark lies past its trailing blank lines.
+        # A block scalar's end mark lies past its trailing blank lines; only
+        # `|+` keeps them (a value ending in N newlines keeps N-1 blank lines).
         while last > start and last < len(lines) and not lines[last].strip():
             last -= 1
+        value = str(node.value)
+        last += max(0, len(value) - len(value.rstrip("\n")) - 1)
     return last
 
 
@@ -319,11 +322,11 @@ class _Planner:
     def _repair(self, kind: str, job: str | None, found: list[Finding]) -> list[Repair]:
         rules = {f.rule for f in found}
         if kind == "publisher":
-            return _publisher_repairs(self.publishers[job], rules, self.lines)  # type: ignore[index]
+            return _publisher_repairs(self.publishers[job], self.lines)  # type: ignore[index]
         if kind == "promoter":
             return self._promoter_repairs(self.promoters[job], rules)  # type: ignore[index]
         if kind == "append":
-            return self._append(found)
+            return self._append()
         raise _Refuse(_no_repair(found[0], self.publishers))
 
     # -- promote jobs that exist -------------------------------------------
@@ -372,7 +375,7 @@ class _Planner:
 
     # -- a promote job to append -------------------------------------------
 
-    def _append(self, found: list[Finding]) -> list[Repair]:
+    def _append(self) -> list[Repair]:
         if self.promoters:
             promoted = set()
             for job in self.promoters.values():
@@ -420,7 +423,7 @@ def _require_block(job: Job) -> None:
 # ---------------------------------------------------------------------------
 # The repairs
 
-def _publisher_repairs(pub: Publisher, rules: set[str], lines: list[str]) -> list[Repair]:
+def _publisher_repairs(pub: Publisher, lines: list[str]) -> list[Repair]:
     job, step = pub.job, pub.step
     if len(pub.steps) > 1:
         labels = ", ".join(s.label() for s in pub.steps)
@@ -498,7 +501,7 @@ def _needs_repair(job: Job, add: list[str], lines: list[str]) -> Repair:
             items = node.value if model.is_seq(node) else [node]
             old = [lines[i.start_mark.line][i.start_mark.column:i.end_mark.column] for i in items]
             new_text = "[" + ", ".join(old + [_yaml(a) for a in add]) + "]"
-            return Repair(summary + " (the one-line `needs:` rewritten as a list)", (_replace_span(lines, node, new_text),), data)
+            return Repair(summary + " (that line rewritten as a list)", (_replace_span(lines, node, new_text),), data)
     raise _Refuse(f"the `needs:` of job '{job.id}' is not a form pinflow can extend (a block list, a one-line list or a name)")
 
 
@@ -529,7 +532,7 @@ def _guard_repair(job: Job, branch: str, lines: list[str]) -> Repair:
     simple = type(cond) in (expressions.Call, expressions.Context, expressions.Not, expressions.Literal)
     value = f"${{{{ {old if simple else f'({old})'} && {check} }}}}"
     _check_tightened(job, value, ref)
-    return Repair(f"tightened the `if:` of job '{job.id}' to {ref} only (the one changed line)", (_replace_span(lines, node, _yaml(value)),),
+    return Repair(f"tightened the `if:` of job '{job.id}' to {ref} only (that line rewritten)", (_replace_span(lines, node, _yaml(value)),),
                   ((("jobs", job.id, "if"), value),))
 
 
@@ -638,7 +641,10 @@ def _verify(before: str, after: str, repairs: list[Repair], findings: list[Findi
     changed = frozenset(e.index for r in repairs for e in r.edits if isinstance(e, Replace))
     if not is_additive(before, after, changed):
         return "the repaired text would not keep every original line in order (nothing written)"
-    if _load(after) != _expected(before, repairs):
+    # Lines appended after a last line without a newline give it one (see
+    # _apply): the only change a block scalar ending the file may see.
+    baseline = before + "\n" if after.endswith("\n") and not before.endswith("\n") else before
+    if _load(after) != _expected(baseline, repairs):
         return "the repaired file would load to more than the planned changes (nothing written)"
     new_findings = _lint(after, path, settings)
     still = [f for f in new_findings if is_contract_error(f)]

@@ -221,12 +221,14 @@ def test_config_whose_render_breaks_the_contract_is_exit_2(repo, cli):
     assert "breaks the contract" in res.err and "promote-pin" in res.err
 
 
-def test_lint_settings_of_the_config_apply(repo, cli):
-    target = make_repo(repo, CONFIG + '[lint]\nignore = ["PF405"]\n')
-    assert check_repo(repo).findings == []
-    make_repo(repo)
-    assert "PF405" in {f.rule for f in check_repo(repo).findings}
-    assert target.is_file()
+def test_lint_settings_of_the_config_apply(repo):
+    target = make_repo(repo)
+    target.write_text(drop_main_guard(target.read_text()))
+    assert "PF201" in {f.rule for f in check_repo(repo).findings}
+    (repo / "pinflow.toml").write_text(CONFIG + '[lint]\nignore = ["pf201"]\n')
+    report = check_repo(repo)
+    assert "PF201" not in {f.rule for f in report.findings}
+    assert report.status == DRIFT and report.exit_code == 1
 
 
 def test_in_sync_with_contract_errors_still_fails(repo):
