@@ -21,6 +21,7 @@ changes, and (3) lint clean of contract errors (PF1xx-PF3xx).
 """
 from __future__ import annotations
 
+import codecs
 import difflib
 from collections.abc import Sequence
 from pathlib import Path
@@ -158,8 +159,6 @@ def _settings(path: str, config: Config | None) -> Settings:
 
 
 def _fix_file(name: str, show_diff: bool, config: Config | None, out: IO[str], err: IO[str]) -> int:
-    import codecs
-
     if name == "-":
         raise InputError("-: fix edits files in place; give a path, not stdin")
     source = yamlio.read_source(name)
@@ -191,8 +190,15 @@ def _fix_file(name: str, show_diff: bool, config: Config | None, out: IO[str], e
 
 
 def unified_diff(before: str, after: str, path: str) -> list[str]:
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}")
+    lines = difflib.unified_diff(_with_ends(before), _with_ends(after), f"a/{path}", f"b/{path}")
     return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+
+
+def _with_ends(text: str) -> list[str]:
+    # Lines as YAML (and the edits) count them: str.splitlines would also
+    # break at form feeds and other characters YAML keeps inside a line.
+    *lines, last = text.split("\n")
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 # ---------------------------------------------------------------------------
@@ -296,7 +302,7 @@ class _Planner:
     def plan(self, errors: list[Finding]) -> tuple[list[Repair], list[Refusal]]:
         repairs: list[Repair] = []
         refusals: list[Refusal] = []
-        groups: dict[tuple[str, str | None], list[Finding]] = {}
+        groups: dict[tuple[str, str], list[Finding]] = {}
         for f in errors:
             groups.setdefault(self._group(f), []).append(f)
         # Promoters before PF105: a promote job that gains its missing `needs:`
@@ -310,21 +316,21 @@ class _Planner:
                 refusals.extend(Refusal(f, exc.why) for f in found)
         return repairs, refusals
 
-    def _group(self, f: Finding) -> tuple[str, str | None]:
+    def _group(self, f: Finding) -> tuple[str, str]:
         if f.rule in ("PF101", "PF102") and f.job in self.publishers:
             return ("publisher", f.job)
         if f.rule in ("PF103", "PF201", "PF202") and f.job in self.promoters:
             return ("promoter", f.job)
         if f.rule == "PF105":
-            return ("append", None)
+            return ("append", "")
         return ("other", f"{f.rule}:{f.line}:{f.column}")
 
-    def _repair(self, kind: str, job: str | None, found: list[Finding]) -> list[Repair]:
+    def _repair(self, kind: str, job: str, found: list[Finding]) -> list[Repair]:
         rules = {f.rule for f in found}
         if kind == "publisher":
-            return _publisher_repairs(self.publishers[job], self.lines)  # type: ignore[index]
+            return _publisher_repairs(self.publishers[job], self.lines)
         if kind == "promoter":
-            return self._promoter_repairs(self.promoters[job], rules)  # type: ignore[index]
+            return self._promoter_repairs(self.promoters[job], rules)
         if kind == "append":
             return self._append()
         raise _Refuse(_no_repair(found[0], self.publishers))
