@@ -638,6 +638,17 @@ def truth(node: Node, contexts: Mapping[str, Any], status: str = "success") -> b
     return _truth(node, _Env(contexts, status))
 
 
+def truth_on_push(cond: Node | None, ref: str) -> bool | None:
+    """Is a job condition true for a green push to ``ref`` (``refs/heads/x``)?
+
+    Other facts of the run stay unknown, so None means "depends on more than
+    the ref and the event".
+    """
+    github = _Open({"ref": ref, "ref_name": ref.rsplit("/", 1)[-1], "ref_type": "branch",
+                    "event_name": "push", "head_ref": "", "base_ref": ""})
+    return truth(effective_condition(cond), {"github": github})
+
+
 class _Env(NamedTuple):
     contexts: Mapping[str, Any]
     status: str

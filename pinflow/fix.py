@@ -566,9 +566,7 @@ def _check_tightened(job: Job, value: str, ref: str) -> None:
         raise _Refuse(f"ANDing the main check into the `if:` of job '{job.id}' would still not prove it main-only")
     # A guard written for another branch ANDed with main is never true: the
     # promote would silently never run. That is a question for a person.
-    world = {"github": expressions._Open({  # noqa: SLF001 - the partial-object semantics the verdicts use
-        "ref": ref, "ref_name": ref.rsplit("/", 1)[-1], "ref_type": "branch", "event_name": "push", "head_ref": "", "base_ref": ""})}
-    if expressions.truth(expressions.effective_condition(new), world) is False:
+    if expressions.truth_on_push(new, ref) is False:
         raise _Refuse(f"the `if:` of job '{job.id}' is false for a push to {ref}: tightening it would make the promote never run")
 
 
