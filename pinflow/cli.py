@@ -1,23 +1,20 @@
 """The click commands: they parse options and call one function each.
 
-Every command function returns an exit code; ``main`` is the single place
-that turns known errors into ``pinflow: error: …`` and exit 2 (pre-commit's
-pattern), so no traceback ever reaches a user.
+Every command function returns an exit code; ``_entry.guarded`` (used by
+``main`` and by the click-free lint path) is the single place that turns known
+errors into ``pinflow: error: …`` and exit 2 (pre-commit's pattern), so no
+traceback ever reaches a user. ``lint``'s options are declared in _entry.
 """
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
 
 from pinflow import __version__
-from pinflow.errors import PinflowError, format_error
-
-
-def _codes(value: str | None) -> list[str]:
-    return [c.strip().upper() for c in (value or "").split(",") if c.strip()]
+from pinflow._entry import LINT_OPTIONS, Opt, guarded, lint_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,18 +42,22 @@ def _format_choices() -> list[str]:
     return sorted(REPORTERS)
 
 
+def _options(specs: Sequence[Opt]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """click options from the declarations _entry's fast path parses too."""
+    def apply(fn: Callable[..., None]) -> Callable[..., None]:
+        for o in reversed(specs):
+            kind = click.Choice(list(o.choices)) if o.choices else (click.Path(dir_okay=False) if o.file_path else None)
+            fn = click.option(o.flag, o.dest, default=o.default, type=kind, is_flag=o.is_flag, help=o.help)(fn)
+        return fn
+    return apply
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "sarif", "github"]), help="Output format.")
-@click.option("--dialect", default="auto", type=click.Choice(["auto", "gitea", "github"]), help="Forge dialect (auto: from the path).")
-@click.option("--select", default=None, help="Only these rule codes or prefixes (comma-separated).")
-@click.option("--ignore", default=None, help="Skip these rule codes or prefixes (comma-separated).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file with a [lint] section.")
-def lint(paths: tuple[str, ...], fmt: str, dialect: str, select: str | None, ignore: str | None, config_path: str | None) -> None:
+@_options(LINT_OPTIONS)
+def lint(paths: tuple[str, ...], **options: Any) -> None:
     """Check workflows for the publish-and-promote contract."""
-    from pinflow.lint import run_lint
-
-    raise SystemExit(run_lint(paths=list(paths), fmt=fmt, dialect=dialect, select=_codes(select), ignore=_codes(ignore), config_path=config_path, out=sys.stdout, err=sys.stderr))
+    raise SystemExit(lint_command(paths, **options))
 
 
 @cli.command()
@@ -126,10 +127,12 @@ def rule_cmd(code: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    return guarded(lambda: _click_main(args))
+
+
+def _click_main(args: list[str]) -> int:
     try:
         cli.main(args=args, prog_name="pinflow", standalone_mode=False)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -138,20 +141,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         sys.stderr.write("pinflow: aborted\n")
         return 130
-    except PinflowError as exc:
-        sys.stderr.write(format_error(exc) + "\n")
-        return exc.exit_code
-    except BrokenPipeError:
-        # Reader went away (`pinflow render | head`): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except (RecursionError, MemoryError) as exc:
-        sys.stderr.write(f"pinflow: error: input too large or too deeply nested ({type(exc).__name__})\n")
-        return 2
-    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
-        if os.environ.get("PINFLOW_DEBUG"):
-            raise
-        sys.stderr.write(f"pinflow: internal error: {type(exc).__name__}: {exc} (set PINFLOW_DEBUG=1 for a traceback)\n")
-        return 2
     return 0

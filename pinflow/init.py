@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from pinflow import __version__, model, yamlio
 from pinflow.config import DEFAULT_OUTPUT, IMAGE_PATH, PYPROJECT, REGISTRY_KEYS, SCHEMA
 from pinflow.errors import ConfigError, InputError, PinflowError
-from pinflow.lintctx import BUILD_PUSH_ACTION, Context, Options, Publisher, action_name, step_pushes
+from pinflow.lintctx import BUILD_PUSH_ACTION, Context, Options, Publisher, action_name
 from pinflow.model import Job, Step, Workflow
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ _MAX_DEPTH = 8  # env values that name other env values: stop before a cycle bit
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 # Wrappers that run their arguments as a command (`timeout 480 docker push …`).
-_WRAPPERS = {"timeout": 1, "sudo": 0, "nice": 0, "time": 0, "command": 0, "exec": 0, "nohup": 0, "env": 0, "stdbuf": 0}
 _PUSHES = (("docker", "push"), ("docker", "image", "push"), ("podman", "push"), ("buildah", "push"))
 _DOCKER_RUN_VALUE_OPTS = frozenset({
     "-e", "--env", "--env-file", "--entrypoint", "--name", "-v", "--volume", "--mount", "--network", "--net",
@@ -143,20 +142,7 @@ def layout_of(workflow: str, cwd: Path) -> Layout:
 # Who pushes
 
 def publishers(wf: Workflow) -> list[Publisher]:
-    found = []
-    for job in wf.jobs.values():
-        steps = tuple(s for s in job.steps if _pushes(s))
-        if steps:
-            found.append(Publisher(job, steps))
-    return found
-
-
-def _pushes(step: Step) -> bool:
-    if step_pushes(step):
-        return True
-    # lintctx reads a command's first words, so `timeout 480 docker push`
-    # (the fleet's CF-bypass push) is a push only once unwrapped.
-    return any(_push_args(words) is not None for _, _, words in _commands(step.run or ""))
+    return Context(wf, Options(wf.dialect)).publishers
 
 
 def _commands(script: str) -> list[tuple[int, int, list[str]]]:
@@ -164,18 +150,7 @@ def _commands(script: str) -> list[tuple[int, int, list[str]]]:
         return []
     from pinflow.shell import command_words
 
-    return [(line, col, _unwrap(words)) for line, col, words in command_words(script)]
-
-
-def _unwrap(words: list[str]) -> list[str]:
-    i = 0
-    while i < len(words) and words[i] in _WRAPPERS:
-        skip = _WRAPPERS[words[i]]
-        i += 1
-        while i < len(words) and (words[i].startswith("-") or (words[i - 1] == "env" and "=" in words[i])):
-            i += 1
-        i += skip
-    return words[i:]
+    return command_words(script)
 
 
 def _push_args(words: list[str]) -> list[str] | None:
@@ -790,10 +765,7 @@ def _infer_registry(out: _Collector, wf: Workflow, pub: Publisher, image: str | 
             out.put("registry.kind", kind, "the image host")
         out.miss("registry", f"no login step found in jobs.{pub.job.id} (the {kind or 'dialect'}'s default secret names apply)")
         return
-    # An ECR job logs in twice (`aws ecr get-login-password | docker login`):
-    # the AWS half is the one that names the secrets.
-    ecr = [lg for lg in logins if lg.kind == "ecr"]
-    login = next((lg for lg in ecr if lg.values), ecr[0] if ecr else logins[0])
+    login = _pick_login(logins, image_host)
     kind = login.kind if login.kind != "generic" or image_host is None else _kind_of_host(image_host) or "generic"
     out.put("registry.kind", kind, login.where)
     if login.host and image_host and login.host != image_host:
@@ -810,6 +782,18 @@ def _infer_registry(out: _Collector, wf: Workflow, pub: Publisher, image: str | 
         out.put(f"registry.{key}", value, where)
     for key, reason in login.misses:
         out.miss(f"registry.{key}", reason)
+
+
+def _pick_login(logins: list[_Login], image_host: str | None) -> _Login:
+    """The login that covers the push. An ECR job logs in twice (`aws ecr
+    get-login-password | docker login`): the AWS half names the secrets."""
+    ecr = [lg for lg in logins if lg.kind == "ecr"]
+    same = [lg for lg in logins if image_host and lg.host == image_host]
+    groups = [[lg for lg in ecr if lg.values], ecr] if _kind_of_host(image_host) == "ecr" or not same else []
+    for group in (*groups, same, logins):
+        if group:
+            return group[0]
+    raise AssertionError("no login")  # pragma: no cover - callers pass at least one
 
 
 def _kind_of_host(host: str | None) -> str | None:
@@ -891,7 +875,8 @@ def _login_action(scope: _Scope, step: Step, path: str) -> _Login:
     values: dict[str, tuple[str, str]] = {}
     misses: list[tuple[str, str]] = []
     reg = step.with_.get("registry")
-    host, host_where = scope.resolve(model.text(reg) or "docker.io", _at(f"{path}.with.registry", reg) if reg else _at(path, step.node))
+    reg_where = _at(f"{path}.with.registry", reg) if reg else _at(path, step.node)
+    host, host_where = scope.resolve(model.text(reg) or "docker.io", reg_where)
     kind = _kind_of_host(host) or "generic"
     user_node, pass_node = step.with_.get("username"), step.with_.get("password")
     user, password = model.text(user_node), model.text(pass_node)
@@ -927,7 +912,8 @@ def _user(scope: _Scope, text: str | None, kind: str, where: str, values: dict[s
 def _docker_login(scope: _Scope, step: Step, words: list[str], line: int, where: str) -> _Login:
     values: dict[str, tuple[str, str]] = {}
     misses: list[tuple[str, str]] = []
-    args = [w for i, w in enumerate(words[2:], 2) if not w.startswith("-") and words[i - 1] not in ("-u", "--username", "-p", "--password")]
+    valued = ("-u", "--username", "-p", "--password")
+    args = [w for i, w in enumerate(words[2:], 2) if not w.startswith("-") and words[i - 1] not in valued]
     host, host_where = scope.resolve_word(args[0], where) if args else ("docker.io", where)
     kind = _kind_of_host(host) or "generic"
     if "$" in host:
@@ -1027,7 +1013,8 @@ def _infer_main_branch(out: _Collector, wf: Workflow, promoter: Job | None) -> N
     pushed = _push_branch(wf)
     chosen = guard or pushed
     if chosen is None:
-        out.miss("main_branch", "neither a promote guard (github.ref == 'refs/heads/<x>') nor a single on.push branch (main applies)")
+        out.miss("main_branch", "neither a promote guard (github.ref == 'refs/heads/<x>') "
+                 "nor a single on.push branch (main applies)")
         return
     if guard and pushed and guard[0] != pushed[0]:
         out.note(f"the promote guard names {guard[0]!r} but on.push builds {pushed[0]!r} ({pushed[1]})")
@@ -1135,7 +1122,8 @@ def _infer_target(out: _Collector, wf: Workflow, job: Job, leg: _Leg, all_names:
     ok = out.put(f"{label}.url", url, url_where, schema=("promote", "targets", "[]", "url"), into=target)
     token = _token_secret(scope, step, bearer, name, all_names)
     if isinstance(token, tuple):
-        ok = out.put(f"{label}.token_secret", token[0], token[1], schema=("promote", "targets", "[]", "token_secret"), into=target) and ok
+        schema = ("promote", "targets", "[]", "token_secret")
+        ok = out.put(f"{label}.token_secret", token[0], token[1], schema=schema, into=target) and ok
     else:
         out.miss(f"{label}.token_secret", token)
         ok = False
@@ -1193,7 +1181,8 @@ def _token_secret(scope: _Scope, step: Step, bearer: list[str], name: str, all_n
     if not mine and len({c[1] for c in unclaimed}) == 1:
         return unclaimed[0][1], unclaimed[0][2] + " (the one secret no other target's name matches)"
     shown = ", ".join(f"{k}={s}" for k, s, _ in candidates) or "none"
-    return f"cannot tell which secret target {name!r} uses (secrets in {_step_path(scope.job, step) if scope.job else '?'}.env: {shown})"
+    where = _step_path(scope.job, step) if scope.job else "?"
+    return f"cannot tell which secret target {name!r} uses (secrets in {where}.env: {shown})"
 
 
 def _secret_env(scope: _Scope, step: Step) -> list[tuple[str, str, str]]:
@@ -1246,7 +1235,8 @@ def _infer_extra(out: _Collector, ctx: Context, wf: Workflow, pub: Publisher, pr
         return
     extra: dict[str, Any] = {}
     found = _template_env(wf, promoter)
-    if found is None or not out.put(prefix + "template_name", found[0], found[1], schema=("extra_images", "[]", "template_name"), into=extra):
+    schema = ("extra_images", "[]", "template_name")
+    if found is None or not out.put(prefix + "template_name", found[0], found[1], schema=schema, into=extra):
         out.miss(f"extra_images ({pub.job.id})", f"no valid TEMPLATE_NAME in jobs.{promoter.id} (left out)")
         return
     if extra["template_name"] == out.data.get("template_name"):

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import IO, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, TYPE_CHECKING, NamedTuple, TypeVar
 
 from pinflow import yamlio
 from pinflow.errors import InputError, PinflowError
 from pinflow.findings import ERROR, Finding
 from pinflow.lintctx import Context, Options
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 WORKFLOW_DIRS = (".gitea/workflows", ".forgejo/workflows", ".github/workflows")
 _GITEA_DIRS = (".gitea", ".forgejo")
 _IGNORE_COMMENT = re.compile(r"#\s*pinflow:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Selection(NamedTuple):
@@ -143,7 +147,7 @@ class FileResult(NamedTuple):
 def dialect_for(path: str, requested: str, config_dialect: str | None) -> str:
     if requested != "auto":
         return requested
-    parts = Path(path).parts
+    parts = path.replace(os.sep, "/").split("/")  # pathlib's parts, for membership, without importing it
     if any(p in _GITEA_DIRS for p in parts):
         return "gitea"
     if ".github" in parts:
@@ -151,16 +155,22 @@ def dialect_for(path: str, requested: str, config_dialect: str | None) -> str:
     return config_dialect or "github"
 
 
-def expand_paths(paths: Sequence[str], cwd: Path) -> tuple[list[str], list[str]]:
+def expand_paths(paths: Sequence[str], cwd: Path | str) -> tuple[list[str], list[str]]:
     """(files to lint, error lines). Directories give their *.yml/*.yaml files."""
+    # pathlib only where folders are listed: file arguments (pre-commit's) skip its import.
     if not paths:
-        found = [str(Path(d) / f) for d in WORKFLOW_DIRS if (cwd / d).is_dir() for f in _yaml_files(cwd / d)]
+        from pathlib import Path
+
+        root = Path(cwd)
+        found = [str(Path(d) / f) for d in WORKFLOW_DIRS if (root / d).is_dir() for f in _yaml_files(root / d)]
         if not found:
             return [], [f"no workflow files found under {', '.join(WORKFLOW_DIRS)} (give a PATH)"]
         return found, []
     files, errors = [], []
     for p in paths:
         if p != "-" and os.path.isdir(p):
+            from pathlib import Path
+
             names = _yaml_files(Path(p))
             files.extend(str(Path(p) / n) for n in names)
             if not names:
@@ -170,7 +180,7 @@ def expand_paths(paths: Sequence[str], cwd: Path) -> tuple[list[str], list[str]]
     return files, errors
 
 
-def _yaml_files(folder: Path) -> list[str]:
+def _yaml_files(folder: Path | str) -> list[str]:
     try:
         return sorted(e.name for e in os.scandir(folder) if e.name.endswith((".yml", ".yaml")) and not e.is_dir())
     except OSError:
@@ -178,12 +188,12 @@ def _yaml_files(folder: Path) -> list[str]:
 
 
 def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str], ignore: Sequence[str],
-             config_path: str | None, out: IO[str], err: IO[str]) -> int:
+             config_path: str | None, out: IO[str], err: IO[str], use_cache: bool = True) -> int:
     from pinflow.reporters import get_reporter
 
     settings = _settings(config_path, select, ignore)
-    files, errors = expand_paths(paths, Path.cwd())
-    results = []
+    files, errors = expand_paths(paths, os.getcwd())
+    sources = []
     for f in files:
         try:
             source = yamlio.read_source(f)
@@ -191,7 +201,8 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
             errors.append(exc.message)
             continue
         opts = Options(dialect_for(f, dialect, settings.dialect), settings.main_branch, settings.gitea_version)
-        results.append(FileResult(source.path, lint_bytes(source.path, source.data, opts, settings.selection)))
+        sources.append((source.path, source.data, opts))
+    results = [FileResult(path, found) for (path, _, _), found in zip(sources, lint_sources(sources, settings.selection, use_cache))]
     findings = [f for r in results for f in r.findings]
     out.write(get_reporter(fmt).report(findings, [r.path for r in results]))
     for line in errors:
@@ -201,6 +212,132 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
     return 1 if any(f.severity == ERROR for f in findings) else 0
 
 
+def lint_sources(sources: Sequence[tuple[str, bytes, Options]], selection: Selection = Selection(),
+                 use_cache: bool = False) -> list[list[Finding]]:
+    """The findings of each (path, bytes, options), in order.
+
+    Answers from the cache (pinflow/cache.py) when allowed, computes each
+    distinct content once, and spreads many files over the CPUs.
+    """
+    store = None
+    if use_cache and os.environ.get("PINFLOW_NO_CACHE", "") in ("", "0"):
+        from pinflow.cache import LintCache
+
+        store = LintCache.load(os.getcwd())
+    results: list[list[Finding] | None] = [None] * len(sources)
+    keys: list[bytes | None] = [None] * len(sources)
+    todo: dict[tuple[bytes, Options], list[int]] = {}
+    for i, (path, data, opts) in enumerate(sources):
+        if store is not None and path != "<stdin>":
+            keys[i] = store.key(path, data, (opts, selection))
+            results[i] = store.get(keys[i], path)
+        if results[i] is None:
+            todo.setdefault((data, opts), []).append(i)
+    # Identical contents (a fleet rendered from one template) are linted once.
+    firsts = [idx[0] for idx in todo.values()]
+    computed = _lint_many([sources[i] for i in firsts], selection)
+    for idx, found in zip(todo.values(), computed):
+        for i in idx:
+            path = sources[i][0]
+            results[i] = found if i == idx[0] else [f._replace(path=path) for f in found]
+            if store is not None and keys[i] is not None:
+                store.put(keys[i], results[i])  # type: ignore[arg-type]
+    if store is not None:
+        store.save()
+    return results  # type: ignore[return-value]
+
+
+# Below this many files per CPU, forking costs more than it saves.
+_MIN_FILES_PER_WORKER = 8
+
+
+def _lint_many(sources: Sequence[tuple[str, bytes, Options]], selection: Selection) -> list[list[Finding]]:
+    workers = min(_cpus(), len(sources) // _MIN_FILES_PER_WORKER)
+    if workers < 2 or not hasattr(os, "fork"):
+        return [lint_bytes(path, data, opts, selection) for path, data, opts in sources]
+    return _map_forked(lambda item: lint_bytes(item[0], item[1], item[2], selection), list(sources), workers)
+
+
+def _map_forked(fn: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    """``[fn(x) for x in items]`` over ``workers`` processes, this one included.
+
+    The first item runs here before forking, so the children inherit warm
+    state (compiled schema, parser, memoised scripts) copy-on-write instead of
+    importing and warming up again. Each child takes every workers-th item
+    and sends its pickled results back through a pipe; an exception in a child
+    is raised here, as it would have been sequentially.
+    """
+    import signal
+
+    first = fn(items[0])
+    rest = items[1:]
+    chunks = [rest[w::workers] for w in range(workers)]
+    children: list[tuple[int, int]] = []
+    try:
+        for w in range(1, workers):
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child (coverage cannot see it)
+                os.close(read_fd)
+                _child(fn, chunks[w], write_fd)
+            os.close(write_fd)
+            children.append((pid, read_fd))
+        parts = [[fn(x) for x in chunks[0]]]
+        while children:
+            pid, fd = children.pop(0)
+            parts.append(_collect(pid, fd))
+    finally:
+        for pid, fd in children:  # only after an error here: stop and reap the rest
+            os.close(fd)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    out = [first] + [None] * len(rest)
+    for w, part in enumerate(parts):
+        out[1 + w::workers] = part
+    return out  # type: ignore[return-value]
+
+
+def _child(fn: Callable[[T], R], chunk: list[T], fd: int) -> None:  # pragma: no cover - child process
+    import pickle
+
+    status = 0
+    try:
+        try:
+            payload = pickle.dumps((True, [fn(x) for x in chunk]), pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            try:
+                payload = pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")), pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+    except BaseException:  # noqa: BLE001 - the parent sees the missing payload
+        status = 1
+    finally:
+        os._exit(status)  # never return into the parent's code, never run its atexit hooks
+
+
+def _collect(pid: int, fd: int) -> list[object]:
+    import pickle
+
+    with os.fdopen(fd, "rb") as fh:
+        payload = fh.read()
+    os.waitpid(pid, 0)
+    if not payload:
+        raise RuntimeError("a lint worker process died without a result")
+    ok, value = pickle.loads(payload)
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class _Settings(NamedTuple):
     selection: Selection
     dialect: str | None
@@ -208,12 +345,22 @@ class _Settings(NamedTuple):
     gitea_version: str
 
 
+# What config.find_config looks for in the working directory (tests/test_imports.py
+# keeps the two in step): without either file, lint never imports the config code.
+_CONFIG_FILES = ("pinflow.toml", "pyproject.toml")
+
+
 def _settings(config_path: str | None, select: Sequence[str], ignore: Sequence[str]) -> _Settings:
     """CLI selection on top of the config's [lint] section (a config is optional for lint)."""
+    defaults = _Settings(Selection(tuple(select), tuple(ignore)), None, "main", "1.22")
+    if config_path is None and not any(os.path.isfile(name) for name in _CONFIG_FILES):
+        return defaults
+    from pathlib import Path
+
     from pinflow.config import find_config, load_config
 
     if config_path is None and find_config(Path.cwd()) is None:
-        return _Settings(Selection(tuple(select), tuple(ignore)), None, "main", "1.22")
+        return defaults
     try:
         cfg = load_config(config_path, require_template_name=False)
     except PinflowError:

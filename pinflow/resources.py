@@ -7,23 +7,32 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
-from importlib.abc import Traversable
-from pathlib import Path
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
+
+def _on_disk(name: str) -> str | None:
+    # Plain os.path checks: importlib.resources and pathlib cost milliseconds
+    # per process (more than linting a file), and both a wheel install and a
+    # checkout are on disk.
+    here = os.path.dirname(os.path.realpath(__file__))
+    for folder in (os.path.join(here, "_data", name), os.path.join(os.path.dirname(here), name)):
+        if os.path.isdir(folder):
+            return folder
+    return None
 
 
 def _data_dir(name: str) -> Traversable:
-    # A plain directory check first: importlib.resources costs milliseconds
-    # per process, and both a wheel install and a checkout are on disk.
-    installed = Path(__file__).resolve().parent / "_data" / name
-    if installed.is_dir():
-        return installed
-    source = _SOURCE_ROOT / name
-    if source.is_dir():
-        return source
+    from pathlib import Path
+
+    folder = _on_disk(name)
+    if folder is not None:
+        return Path(folder)
+    from importlib import resources
+
     return resources.files("pinflow") / "_data" / name  # zipped installs
 
 
@@ -38,7 +47,12 @@ def schemas_dir() -> Traversable:
 @functools.lru_cache(maxsize=None)
 def load_schema(name: str) -> dict[str, Any]:
     """Load ``schemas/<name>`` (a JSON file) once per process."""
-    text = (schemas_dir() / name).read_text(encoding="utf-8")
+    folder = _on_disk("schemas")
+    if folder is not None:
+        with open(os.path.join(folder, name), encoding="utf-8") as fh:
+            text = fh.read()
+    else:
+        text = (schemas_dir() / name).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

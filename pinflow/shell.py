@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -137,10 +137,32 @@ def _set_options(words: list[str]) -> Iterator[tuple[str, bool]]:
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> Parser:
-    import tree_sitter_bash
     from tree_sitter import Language, Parser
 
-    return Parser(Language(tree_sitter_bash.language()))
+    return Parser(Language(_bash_language()))
+
+
+def _bash_language() -> object:
+    """tree_sitter_bash.language(), without running the package's __init__:
+    it imports importlib.resources (for a query file we never read), which
+    costs more than parsing every script of a workflow. Falls back to the
+    plain import if the layout is not the one expected."""
+    import importlib.machinery
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("tree_sitter_bash")
+        folder = spec.submodule_search_locations[0] if spec and spec.submodule_search_locations else None
+        binding = next(os.path.join(folder, "_binding" + s) for s in importlib.machinery.EXTENSION_SUFFIXES
+                       if folder and os.path.isfile(os.path.join(folder, "_binding" + s)))
+        loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", binding)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("tree_sitter_bash._binding", binding, loader=loader))  # type: ignore[arg-type]
+        loader.exec_module(module)
+        return module.language()
+    except (ImportError, StopIteration, OSError, AttributeError):
+        import tree_sitter_bash
+
+        return tree_sitter_bash.language()
 
 
 def _mask_expressions(script: str) -> str:
@@ -214,6 +236,12 @@ class _Src:
     def snippet(self, span: Span) -> str:
         text = " ".join(self.data[span[0]:span[1]].decode("utf-8", "replace").replace("\\\n", " ").split())
         return text if len(text) <= 60 else text[:57] + "…"
+
+
+@functools.lru_cache(maxsize=64)
+def _source(script: str) -> _Src:
+    """One parse per script for the three queries below (its caches are pure)."""
+    return _Src(script)
 
 
 def _bisect(starts: list[int], byte: int) -> int:
@@ -480,32 +508,43 @@ class Facts(NamedTuple):
     unsure: str | None = None  # why this path's outcome cannot be trusted
 
 
-@dataclass
 class State:
-    errexit: bool
-    pipefail: bool
-    inherit: bool  # command substitutions keep -e (inherit_errexit, or POSIX sh)
-    noerr: str  # why errexit is off, for the reason sentence
-    vars: dict[str, Val] = field(default_factory=dict)
-    funcs: dict[str, Node] = field(default_factory=dict)
-    ignored: tuple[str, Span] | None = None  # errexit suppressed here, and why
-    status: St = OK
-    pending: Event | None = None  # why a tainted non-zero $? escaped errexit
-    facts: Facts = Facts()
-    jobs: dict[str, tuple[St, Span]] = field(default_factory=dict)
-    bang: str = ""
-    nbg: int = 0
-    stdin: Val | None = None
-    out: tuple[Val, ...] | None = None  # stdout being captured, or None
-    body_files: frozenset[str] = frozenset()
-    subst: St | None = None  # status of the last $(…) of the current command
-    subst_span: Span = (0, 0)
-    depth: int = 0
-    pipestatus: tuple[St, ...] = (OK,)
-    reader: Span = (0, 0)  # the last command whose status hangs on the response body
+    """One path's shell state. A plain class with slots, not a dataclass: the
+    interpreter copies it at every branch, and importing dataclasses costs a
+    lint run more than all those copies."""
+
+    __slots__ = ("errexit", "pipefail", "inherit", "noerr", "vars", "funcs", "ignored", "status", "pending", "facts",
+                 "jobs", "bang", "nbg", "stdin", "out", "body_files", "subst", "subst_span", "depth", "pipestatus", "reader")
+
+    def __init__(self, errexit: bool, pipefail: bool, inherit: bool, noerr: str) -> None:
+        self.errexit = errexit
+        self.pipefail = pipefail
+        self.inherit = inherit  # command substitutions keep -e (inherit_errexit, or POSIX sh)
+        self.noerr = noerr  # why errexit is off, for the reason sentence
+        self.vars: dict[str, Val] = {}
+        self.funcs: dict[str, Node] = {}
+        self.ignored: tuple[str, Span] | None = None  # errexit suppressed here, and why
+        self.status: St = OK
+        self.pending: Event | None = None  # why a tainted non-zero $? escaped errexit
+        self.facts: Facts = Facts()
+        self.jobs: dict[str, tuple[St, Span]] = {}
+        self.bang = ""
+        self.nbg = 0
+        self.stdin: Val | None = None
+        self.out: tuple[Val, ...] | None = None  # stdout being captured, or None
+        self.body_files: frozenset[str] = frozenset()
+        self.subst: St | None = None  # status of the last $(…) of the current command
+        self.subst_span: Span = (0, 0)
+        self.depth = 0
+        self.pipestatus: tuple[St, ...] = (OK,)
+        self.reader: Span = (0, 0)  # the last command whose status hangs on the response body
 
     def copy(self) -> State:
-        return replace(self, vars=dict(self.vars), funcs=dict(self.funcs), jobs=dict(self.jobs))
+        new = State.__new__(State)
+        for name in State.__slots__:
+            setattr(new, name, getattr(self, name))
+        new.vars, new.funcs, new.jobs = dict(self.vars), dict(self.funcs), dict(self.jobs)
+        return new
 
     def key(self) -> tuple[object, ...]:
         return (self.errexit, self.pipefail, self.inherit, self.noerr, frozenset(self.vars.items()),
@@ -2155,9 +2194,21 @@ _LOST_REASONS = {
 # ---------------------------------------------------------------------------
 # The entry point.
 
+# The queries below are pure functions of their arguments, and a fleet's
+# workflows repeat the same scripts file after file: each is answered once per
+# process (callers get fresh lists, so the memo cannot be changed through them).
+_MEMO = 1024
+
+
 def analyze(script: str, shell: Shell, secret_vars: frozenset[str] = frozenset()) -> ScriptReport:
     """Judge every curl/wget in a `run:` script, and list `set -x` and secret echoes."""
-    src = _Src(script)
+    r = _analyze(script, shell, secret_vars)
+    return ScriptReport(list(r.http_calls), list(r.xtrace), list(r.secret_echoes), list(r.parse_errors))
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _analyze(script: str, shell: Shell, secret_vars: frozenset[str]) -> ScriptReport:
+    src = _source(script)
     errors = _parse_errors(src)
     calls = []
     for node, name, tool in _http_commands(src):
@@ -2177,21 +2228,29 @@ def analyze(script: str, shell: Shell, secret_vars: frozenset[str] = frozenset()
 
 def command_words(script: str) -> list[tuple[int, int, list[str]]]:
     """Every simple command, anywhere (substitutions, conditions, functions):
-    (line, column, words) with quotes removed from plain literal words.
+    (line, column, words) with quotes removed from plain literal words and
+    wrappers (`timeout 30`, `env X=1`, `exec`, `sudo`...) dropped.
 
-    `docker push "$IMAGE"` gives ['docker', 'push', '$IMAGE'].
+    `timeout 480 docker push "$IMAGE"` gives ['docker', 'push', '$IMAGE'].
     """
-    src = _Src(script)
+    return [(line, col, list(words)) for line, col, words in _command_words(script)]
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _command_words(script: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    src = _source(script)
     found = []
     for node in _walk(src.root):
         if node.type == "command":
             _, words, _ = _command_parts(node)
             texts = [_literal(w, src) or src.text(w) for w in words]
             texts = [_unquote_expansion(t) for t in texts]
+            # `timeout 480 docker push`, `env X=1 curl`: the command is what runs.
+            texts = texts[_unwrap(list(texts))[0]:]
             if texts:
-                found.append((*src.pos(node), texts))
+                found.append((*src.pos(node), tuple(texts)))
     found.sort(key=lambda t: (t[0], t[1]))
-    return found
+    return tuple(found)
 
 
 def _unquote_expansion(word: str) -> str:
@@ -2207,7 +2266,12 @@ def tested_variables(script: str) -> dict[str, set[str]]:
     'pattern': `[[ $X =~ re ]]`, `case "$X" in sha256:*)`, `[[ $X == sha256:* ]]`,
     a `grep -E`/`grep -q` fed with the variable.
     """
-    src = _Src(script)
+    return {name: set(how) for name, how in _tested_variables(script).items()}
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _tested_variables(script: str) -> dict[str, frozenset[str]]:
+    src = _source(script)
     found: dict[str, set[str]] = {}
 
     def mark(node: Node, how: str) -> None:
@@ -2225,7 +2289,7 @@ def tested_variables(script: str) -> dict[str, set[str]]:
             mark(node, "empty")
         elif name == "grep" or (kind in ("pipeline", "redirected_statement") and _feeds_grep(node, src)):
             mark(node, "pattern")
-    return found
+    return {name: frozenset(how) for name, how in found.items()}
 
 
 def _command_name(node: Node, src: _Src) -> str | None:

@@ -9,8 +9,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from pinflow.errors import InputError
@@ -27,6 +25,10 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> bool:
     mode of an existing file. On any OSError the original is untouched and
     an InputError names the path and the reason.
     """
+    # Imported here: lint reads files and never writes them.
+    import tempfile
+    from pathlib import Path
+
     target = Path(path)
     data = text.encode("utf-8")
     try:

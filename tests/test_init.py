@@ -221,7 +221,8 @@ def test_report_names_the_source_line(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(make_repo(tmp_path, case))
     result = cli(["init"])
     line = line_of(case.fixture, "TEMPLATE_NAME: alpha")
-    assert f'  template_name = "alpha"  (from jobs.promote-pin.steps[0].env.TEMPLATE_NAME, line {line})' in result.out.splitlines()
+    expected = f'  template_name = "alpha"  (from jobs.promote-pin.steps[0].env.TEMPLATE_NAME, line {line})'
+    assert expected in result.out.splitlines()
     image = line_of(case.fixture, "  IMAGE_NAME:")
     assert f"via env.IMAGE_NAME, line {image}" in result.out
 

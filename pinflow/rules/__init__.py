@@ -8,8 +8,6 @@ Rule modules register on import; ``all_rules()`` imports them all once.
 from __future__ import annotations
 
 import importlib
-import inspect
-import json
 from collections.abc import Callable, Iterable
 from typing import IO, TYPE_CHECKING, NamedTuple
 
@@ -43,7 +41,7 @@ class Rule(NamedTuple):
     @property
     def body(self) -> str:
         lines = self.doc.strip().splitlines()
-        return inspect.cleandoc("\n".join(lines[1:])) if len(lines) > 1 else ""
+        return cleandoc("\n".join(lines[1:])) if len(lines) > 1 else ""
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -54,7 +52,7 @@ def rule(code: str, name: str, severity: str = ERROR, scope: str = CONTRACT) -> 
 
     def register(fn: Check) -> Check:
         assert code not in _REGISTRY, f"duplicate rule {code}"
-        _REGISTRY[code] = Rule(code, name, severity, scope, fn, inspect.getdoc(fn) or "")
+        _REGISTRY[code] = Rule(code, name, severity, scope, fn, cleandoc(fn.__doc__) if isinstance(fn.__doc__, str) else "")
         return fn
 
     return register
@@ -62,7 +60,24 @@ def rule(code: str, name: str, severity: str = ERROR, scope: str = CONTRACT) -> 
 
 def documented(code: str, name: str, severity: str, scope: str, doc: str) -> None:
     """Register a rule that the loader emits (no check function)."""
-    _REGISTRY[code] = Rule(code, name, severity, scope, None, inspect.cleandoc(doc))
+    _REGISTRY[code] = Rule(code, name, severity, scope, None, cleandoc(doc))
+
+
+def cleandoc(doc: str) -> str:
+    """``inspect.cleandoc``: rules register on every lint run, and importing
+    inspect costs more than linting a small file (tests/test_imports.py
+    checks both give the same text for every rule)."""
+    lines = doc.expandtabs().split("\n")
+    indents = [len(line) - len(line.lstrip()) for line in lines[1:] if line.lstrip()]
+    margin = min(indents, default=None)
+    lines[0] = lines[0].lstrip()
+    if margin is not None:
+        lines[1:] = [line[margin:] for line in lines[1:]]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def all_rules() -> dict[str, Rule]:
@@ -101,6 +116,8 @@ _SCOPE_TEXT = {
 def run_rules(fmt: str, out: IO[str]) -> int:
     rules = all_rules().values()
     if fmt == "json":
+        import json
+
         rows = [{"code": r.code, "name": r.name, "severity": r.severity, "scope": r.scope, "summary": r.summary} for r in rules]
         out.write(json.dumps(rows, indent=2) + "\n")
     else:

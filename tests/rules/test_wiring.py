@@ -89,3 +89,11 @@ def test_pf106_warns_when_digest_unchecked(lint):
     found = [f for f in lint(text) if f.rule == "PF106"]
     assert len(found) == 1 and found[0].severity == "warning"
     assert not [f for f in lint(GOOD) if f.rule == "PF106"]
+
+
+def test_wrapped_shell_push_is_still_a_push(lint):
+    # The fleet's CF-bypass push runs `timeout 480 docker push`: still the push.
+    text = mutate(SHELL_PUSH, 'out="$(docker push', 'out="$(timeout 480 docker push')
+    assert "PF101" not in codes(lint(text))
+    text = mutate(text, "        id: push\n", "")
+    assert "PF101" in codes(lint(text))
