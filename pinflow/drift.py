@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from pinflow import __version__
 from pinflow.errors import ConfigError, InputError
-from pinflow.findings import ERROR, Finding
+from pinflow.findings import ERROR, Finding, redact
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node
@@ -210,7 +210,7 @@ def unified_diff(a: list[str], b: list[str], a_name: str, b_name: str) -> str:
     out = []
     for i, line in enumerate(difflib.unified_diff(a, b, a_name, b_name)):
         if i >= 2 and line[:1] in " +-":
-            line = line[0] + _visible(line[1:])
+            line = line[0] + redact(_visible(line[1:]))
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
 

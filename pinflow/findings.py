@@ -20,3 +20,31 @@ class Finding(NamedTuple):
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
+
+
+# Messages quote workflow text; a workflow may hard-code a credential. Such
+# values never reach pinflow's output: anything that looks like one is masked
+# (a `$VAR` or `${{ }}` reference, a printf `%s` or a `<placeholder>` is not
+# a value and stays readable).
+_SECRET_PATTERNS = (
+    # Authorization: Bearer <value>, Basic, token
+    r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)(?![$\"'{%<])([^\s\"'`]+)",
+    # curl -u user:pass / --user user:pass
+    r"((?:^|\s)(?:-u|--user)\s*[\"']?[^\s:\"']+:)(?![$])([^\s\"'`]+)",
+    # password=..., token: ..., api_key=..., secret=...
+    r"(?i)((?:password|passwd|pass|token|secret|api[_-]?key)[\"']?\s*[=:]\s*[\"']?)(?![$\s{%<])([^\s\"'`,;]{4,})",
+    # well-known token shapes, wherever they appear
+    r"()((?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,}|glpat-[A-Za-z0-9_-]{8,}|xox[abposr]-[A-Za-z0-9-]{8,}|AKIA[0-9A-Z]{16})",
+)
+_compiled: list[object] = []
+
+
+def redact(text: str) -> str:
+    """Mask credential-looking values in text quoted from a workflow."""
+    if not _compiled:
+        import re
+
+        _compiled.extend(re.compile(p) for p in _SECRET_PATTERNS)
+    for pattern in _compiled:
+        text = pattern.sub(lambda m: m.group(1) + "***", text)  # type: ignore[attr-defined]
+    return text

@@ -22,7 +22,6 @@ changes, and (3) lint clean of contract errors (PF1xx-PF3xx).
 from __future__ import annotations
 
 import codecs
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -190,8 +189,9 @@ def _fix_file(name: str, show_diff: bool, config: Config | None, out: IO[str], e
 
 
 def unified_diff(before: str, after: str, path: str) -> list[str]:
-    lines = difflib.unified_diff(_with_ends(before), _with_ends(after), f"a/{path}", f"b/{path}")
-    return [line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines]
+    from pinflow.drift import unified_diff as diff_lines  # one diff format (escaped, redacted)
+
+    return diff_lines(_with_ends(before), _with_ends(after), f"a/{path}", f"b/{path}").splitlines(keepends=True)
 
 
 def _with_ends(text: str) -> list[str]:

@@ -305,6 +305,8 @@ def _result(future: Future[Row], repo: Repo) -> Row:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - a worker killed mid-repo (OOM, a crash in C)
+        if os.environ.get("PINFLOW_DEBUG"):
+            raise
         return _error(repo, f"worker process failed: {type(exc).__name__}: {exc}")
 
 

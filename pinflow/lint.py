@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple, TypeVar
 
 from pinflow import yamlio
 from pinflow.errors import InputError, PinflowError
-from pinflow.findings import ERROR, Finding
+from pinflow.findings import ERROR, Finding, redact
 from pinflow.lintctx import Context, Options
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _check(path: str, text: str, opts: Options) -> list[Finding]:
         if r.check is None or not _in_scope(r.scope, ctx):
             continue
         for hit in r.check(ctx):
-            findings.append(Finding(path, hit.pos.line, hit.pos.column, r.code, r.severity, hit.message, hit.job, hit.step))
+            findings.append(Finding(path, hit.pos.line, hit.pos.column, r.code, r.severity, redact(hit.message), hit.job, hit.step))
     return findings
 
 

@@ -207,6 +207,7 @@ class _Src:
         self._line_starts = [0] + [i + 1 for i, b in enumerate(self.data) if b == 0x0A]
         self._words: dict[int, Val] = {}
         self._subst: dict[int, bool] = {}
+        self._literals: dict[int, str | None] = {}
 
     def pos(self, node: Node) -> tuple[int, int]:
         return self.pos_at(node.start_byte)
@@ -300,12 +301,17 @@ def _unwrap(words: list[str | None]) -> tuple[int, bool]:
     return i, execed
 
 
+_LITERAL_KINDS = frozenset({"word", "number", "raw_string", "string", "concatenation", "string_content", "command_name"})
+
+
 def _literal(node: Node, src: _Src) -> str | None:
-    """The word's value when it has no expansion, else None."""
-    kinds = {"word", "number", "raw_string", "string", "concatenation", "string_content", "command_name"}
-    if any(n.type not in kinds and n.is_named for n in _walk(node)):
-        return None
-    return _unquote_text(src.text(node))
+    """The word's value when it has no expansion, else None (cached: asked on every path)."""
+    key = node.id
+    if key in src._literals:
+        return src._literals[key]
+    found = None if any(n.type not in _LITERAL_KINDS and n.is_named for n in _walk(node)) else _unquote_text(src.text(node))
+    src._literals[key] = found
+    return found
 
 
 def _unquote_text(text: str) -> str:
