@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from pinflow.resources import load_schema
+from pinflow.tomlfmt import toml_value
 
 
 class Key(NamedTuple):
@@ -73,31 +74,19 @@ def _patterns(root: Mapping[str, Any], node: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    return str(value)
-
-
 def _example(path: str, value: Any) -> str:
     if "[]." in path:
         table, key = path.rsplit("[].", 1)
-        return f"[[{table.replace('[]', '')}]]\n{key} = {_toml(value)}"
+        return f"[[{table.replace('[]', '')}]]\n{key} = {toml_value(value)}"
     if "." in path:
         table, key = path.rsplit(".", 1)
-        return f"[{table}]\n{key} = {_toml(value)}"
-    return f"{path} = {_toml(value)}"
+        return f"[{table}]\n{key} = {toml_value(value)}"
+    return f"{path} = {toml_value(value)}"
 
 
 def _default(node: Mapping[str, Any]) -> str:
     if "default" in node:
-        return f"`{_toml(node['default'])}`"
+        return f"`{toml_value(node['default'])}`"
     return str(node.get("x-default", "—"))
 
 

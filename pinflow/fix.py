@@ -171,21 +171,35 @@ def _fix_file(name: str, show_diff: bool, config: Config | None, out: IO[str], e
     except yamlio.YamlProblem as exc:
         err.write(f"could not fix {name}: PF001 line {exc.line}: {exc.message}\n")
         return 1
-    result = fix_text(text, name, _settings(name, config), config)
+    settings = _settings(name, config)
+    result = fix_text(text, name, settings, config)
     if result.refusals:
         for refusal in result.refusals:
             err.write(f"could not fix {name}: {refusal.describe()}\n")
         return 1
     if not result.changed:
         err.write(f"unchanged {name}\n")
-        return 0
-    if show_diff:
+    elif show_diff:
         out.writelines(unified_diff(result.before, result.after, name))
         err.write(f"would fix {name}: {'; '.join(result.repairs)}\n")
+    else:
+        yamlio.atomic_write(name, ("\ufeff" if bom else "") + result.after)
+        err.write(f"fixed {name}: {'; '.join(result.repairs)}\n")
+    return _report_remaining(name, result.after, settings, err)
+
+
+def _report_remaining(name: str, text: str, settings: Settings, err: IO[str]) -> int:
+    """Exit 0 means "this file is now fine": errors fix does not repair
+    (structure, expressions, dialect) keep the status at 1."""
+    remaining = [f for f in lint_text(text, name, settings.dialect, settings.main_branch,
+                                      settings.gitea_version, settings.selection) if f.severity == ERROR]
+    if not remaining:
         return 0
-    yamlio.atomic_write(name, ("\ufeff" if bom else "") + result.after)
-    err.write(f"fixed {name}: {'; '.join(result.repairs)}\n")
-    return 0
+    first = remaining[0]
+    more = f" (and {len(remaining) - 1} more)" if len(remaining) > 1 else ""
+    err.write(f"{name}: {len(remaining)} error(s) remain that fix does not repair, e.g. "
+              f"{first.rule} line {first.line}: {first.message}{more}; see `pinflow lint {name}`\n")
+    return 1
 
 
 def unified_diff(before: str, after: str, path: str) -> list[str]:

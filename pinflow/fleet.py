@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -284,15 +285,25 @@ def _parallel(repos: Sequence[Repo], jobs: int, fix_drift: bool, tick: Callable[
 
 
 def _executor(jobs: int) -> Executor:
+    import importlib
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
-    # Not fork: the caller may have threads (a test runner, an embedding
-    # tool). The fork server imports pinflow once; spawn is the portable rest.
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
+    if sys.platform == "linux" and threading.active_count() == 1:
+        # Forking is safe with no other thread alive, and the cheapest start:
+        # workers inherit what is imported here, so import it once.
+        for name in _PRELOAD:
+            importlib.import_module(name)
+        context = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
+        # Another thread may hold a lock a forked child would inherit: fork
+        # from a clean server process instead, which imports pinflow once.
+        context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
+    else:  # pragma: no cover - Windows
+        context = multiprocessing.get_context("spawn")
     try:
         return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
     except (OSError, NotImplementedError, ImportError):

@@ -24,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from pinflow import __version__, model, yamlio
 from pinflow.config import DEFAULT_OUTPUT, IMAGE_PATH, PYPROJECT, REGISTRY_KEYS, SCHEMA
 from pinflow.errors import ConfigError, InputError, PinflowError
+from pinflow.tomlfmt import toml_value
 from pinflow.lintctx import BUILD_PUSH_ACTION, Context, Options, Publisher, action_name
 from pinflow.model import Job, Step, Workflow
 
@@ -1266,38 +1267,6 @@ _TABLES = (
 )
 _TARGET_KEYS = ("name", "url", "token_secret")
 _EXTRA_KEYS = ("template_name", "image", "dockerfile", "context", "platforms", "build_args", "smoke_test")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def toml_string(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
-    raise TypeError(f"no TOML form for {type(value).__name__}")
-
-
 def format_toml(inf: Inference, version: str = __version__) -> str:
     lines = [
         f"# Inferred from {_comment(inf.workflow)} by pinflow {version} (pinflow init).",

@@ -83,3 +83,72 @@ def test_random_workflow_shapes_never_crash(value, jobs, fmt):
     value = dict(value)
     value["jobs"] = jobs
     _check(_dump(value), fmt, "gitea")
+
+
+# ---------------------------------------------------------------------------
+# Configs: whatever a pinflow.toml holds, render either refuses it (exit 2, one
+# "pinflow: error:" line per problem) or emits a workflow that keeps the contract.
+
+HOSTILE = ["a'b", 'a"b', "$(id)", "`id`", "a\nb", "${{ secrets.X }}", "a # b", "a: b", "x\x00y", "", " ", "é", "../x", "a//b"]
+GOOD = {
+    "template_name": ["codex", "hermes-2", "a.b_c"], "dialect": ["gitea", "github"], "main_branch": ["main", "trunk", "release/1.x"],
+    "image": ["registry.example.com/team/app", "ghcr.io/org/app"], "server_url": ["https://git.example.com"],
+    "gitea_version": ["1.22", "1.26.1"], "dockerfile": ["Dockerfile", "docker/Dockerfile"], "platforms": [["linux/amd64", "linux/arm64"]],
+    "build_args": [{"A": "1"}], "smoke_test": [["python3", "-m", "x.smoke"], "true"],
+}
+NESTED = {
+    "registry": {"kind": ["ecr", "ghcr", "generic"], "host": ["123456789012.dkr.ecr.us-east-2.amazonaws.com", "registry.example.com"],
+                 "region": ["us-east-2"], "username": ["bot"], "password_secret": ["REG_PW"], "token_secret": ["GHCR_TOKEN"]},
+    "runners": {"publish": ["publish", ["publish", "release"]], "default": ["ubuntu-latest"]},
+    "promote": {"url": ["https://cp.example.com/cp/admin/runtime-image/promote", "http://127.0.0.1:8080/x"], "token_secret": ["CP_TOKEN"], "verify": [True, False]},
+}
+
+
+def _value(draw: st.DrawFn, choices: list[object]) -> object:
+    return draw(st.sampled_from(choices) | st.sampled_from(HOSTILE) | yaml_scalars)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> dict[str, object]:
+    data: dict[str, object] = {"template_name": draw(st.sampled_from(GOOD["template_name"] + HOSTILE))}
+    for key in draw(st.lists(st.sampled_from(sorted(GOOD)), max_size=5, unique=True)):
+        data[key] = _value(draw, GOOD[key])
+    for table in draw(st.lists(st.sampled_from(sorted(NESTED)), max_size=3, unique=True)):
+        keys = draw(st.lists(st.sampled_from(sorted(NESTED[table])), max_size=4, unique=True))
+        data[table] = {k: _value(draw, NESTED[table][k]) for k in keys}
+    if draw(st.booleans()):
+        data["promote"] = {"targets": [{"name": n, "url": "https://cp.example.com/p", "token_secret": s}
+                                       for n, s in draw(st.lists(st.tuples(st.sampled_from(["prod", "staging", "Bad Name"]), st.sampled_from(["A_TOKEN", "b"])), max_size=3))]}
+    if draw(st.booleans()):
+        data[draw(st.sampled_from(["template_nmae", "registy", "promte", "zzz"]))] = "x"
+    return data
+
+
+def _toml(data: dict[str, object]) -> str:
+    from pinflow.tomlfmt import toml_key, toml_value
+
+    data = {k: v for k, v in data.items() if v is not None}  # TOML has no null
+    flat = [f"{toml_key(k)} = {toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    tables = [f"[{toml_key(k)}]\n" + "".join(f"{toml_key(ik)} = {toml_value(iv)}\n" for ik, iv in v.items() if iv is not None)
+              for k, v in data.items() if isinstance(v, dict)]
+    return "\n".join(flat) + "\n" + "\n".join(tables)
+
+
+@SETTINGS
+@given(data=configs())
+def test_render_refuses_or_keeps_the_contract(tmp_path_factory, data):
+    from pinflow.lint import lint_text
+
+    folder = tmp_path_factory.mktemp("cfg")
+    (folder / "pinflow.toml").write_text(_toml(data), encoding="utf-8")
+    res = run_cli(["render", "--config", str(folder / "pinflow.toml")])
+    assert res.code in (0, 2), (res.code, res.err)
+    assert "Traceback" not in res.err and "internal error" not in res.err, res.err
+    if res.code == 2:
+        assert res.err and all(line.startswith(("pinflow: error:", "Usage:", "Try ", "Error:", "  ")) or not line.strip()
+                               for line in res.err.splitlines()), res.err
+        return
+    dialect = "github" if data.get("dialect") == "github" else "gitea"
+    branch = str(data.get("main_branch", "main"))
+    errors = [f for f in lint_text(res.out, "rendered.yml", dialect, branch) if f.severity == "error"]
+    assert errors == []

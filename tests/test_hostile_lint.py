@@ -119,3 +119,22 @@ def test_unreadable_paths_are_errors_naming_the_file(cli, tmp_path, kind):
     assert res.code == 2
     assert str(bad) in res.err and "Traceback" not in res.err
     assert "1 file checked" in res.out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_check_fix_init_on_hostile_files(cli, tmp_path, monkeypatch, name):
+    """check, fix and init end in a finding or an error, and write nothing."""
+    data = CASES[name][0]
+    monkeypatch.chdir(tmp_path)
+    wf = tmp_path / ".gitea" / "workflows" / "publish-image.yml"
+    wf.parent.mkdir(parents=True)
+    wf.write_bytes(data)
+    res = cli(["init"])
+    assert res.code == 2 and "Traceback" not in res.err and "internal error" not in res.err, res.err
+    assert not (tmp_path / "pinflow.toml").exists()
+    (tmp_path / "pinflow.toml").write_text('template_name = "codex"\n')
+    for argv in (["check"], ["check", "--semantic"], ["fix", str(wf)], ["fix", "--diff", str(wf)]):
+        res = cli(argv)
+        assert res.code in (1, 2), (argv, res.code, res.err)
+        assert "Traceback" not in res.err and "internal error" not in res.err, (argv, res.err)
+    assert wf.read_bytes() == data

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from pinflow import __version__
 from pinflow.config import default_output_path, load_config
 from pinflow.findings import ERROR
-from pinflow.init import toml_key, toml_string, toml_value
+from pinflow.tomlfmt import toml_key, toml_string, toml_value
 from pinflow.lint import lint_text
 from pinflow.render import render_workflow
 
