@@ -1056,6 +1056,33 @@ def _branch_ref(branch: str) -> str:
 
 
 def implies_ref(cond: Node | None, branch: str) -> Verdict:
+    """Does ``if: cond`` guarantee a run on ``branch``? (see _implies_ref)"""
+    return _memo(_implies_ref, cond, branch)
+
+
+def can_run_after_failure(cond: Node | None, needs: Sequence[str] | None = None) -> Verdict:
+    """Can ``if: cond`` run after a failure? (see _can_run_after_failure)"""
+    return _memo(_can_run_after_failure, cond, None if needs is None else tuple(needs))
+
+
+_VERDICTS: dict[tuple[str, str, object], Verdict] = {}
+
+
+def _memo(fn: Any, cond: Node | None, arg: object) -> Verdict:
+    # Both questions are pure functions of immutable trees, asked again for
+    # the same conditions file after file in a fleet: answered once each.
+    # Keyed by repr, not the tree: Literal(True) == Literal(1) as tuples, but
+    # they print (and so explain) differently.
+    key = (fn.__name__, repr(cond), arg)
+    found = _VERDICTS.get(key)
+    if found is None:
+        if len(_VERDICTS) >= 4096:
+            _VERDICTS.clear()
+        found = _VERDICTS[key] = fn(cond, arg)
+    return found
+
+
+def _implies_ref(cond: Node | None, branch: str) -> Verdict:
     """Does ``if: cond`` (with GitHub's implicit ``success()``) guarantee the
     run is for ``refs/heads/<branch>``?
 
@@ -1146,7 +1173,7 @@ def _unknowns(node: Node, env: _Env) -> list[str]:
     return list(found)
 
 
-def can_run_after_failure(cond: Node | None, needs: Sequence[str] | None = None) -> Verdict:
+def _can_run_after_failure(cond: Node | None, needs: Sequence[str] | None = None) -> Verdict:
     """Can a job/step with ``if: cond`` run when a needed job failed or the
     run was cancelled?
 

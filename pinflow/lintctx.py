@@ -182,6 +182,13 @@ def _contexts(node: Node | None) -> list[tuple[str, ...]]:
 
 def expression_contexts(value: str) -> list[tuple[str, ...]]:
     """Every context path used in the `${{ }}` expressions of a string."""
+    return list(_expression_contexts(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression_contexts(value: str) -> tuple[tuple[str, ...], ...]:
+    # Memoised: rules ask for the same strings many times per file, and a
+    # fleet's files repeat them (callers get a fresh list).
     from pinflow import expressions
 
     paths: list[tuple[str, ...]] = []
@@ -190,7 +197,7 @@ def expression_contexts(value: str) -> list[tuple[str, ...]]:
             paths.extend(expressions.contexts_used(expressions.parse(emb.source)))
     except expressions.ExprError:
         pass  # PF003 reports it
-    return paths
+    return tuple(paths)
 
 
 def condition(value: str | None) -> ExprNode | None:

@@ -48,8 +48,11 @@ def items(node: Node | None) -> Iterator[tuple[str, Node, Node]]:
 
 
 def get(node: Node | None, key: str) -> Node | None:
-    for k, _, value in items(node):
-        if k == key:
+    # items() inlined: building a workflow asks this a thousand times per file.
+    if node is None or node.id != "mapping":
+        return None
+    for k, value in node.value:
+        if k.id == "scalar" and str(k.value) == key:
             return value
     return None
 

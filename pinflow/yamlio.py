@@ -5,11 +5,12 @@ This is the only module that opens workflow files for writing.
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 import re
 import stat
 import sys
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from pinflow.errors import InputError
 
@@ -161,6 +162,7 @@ def compose(text: str) -> Node | None:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _resolver_class()
     try:
         try:
             node: Node | None = yaml.compose(text)
@@ -179,6 +181,27 @@ def compose(text: str) -> Node | None:
     if node is not None:
         _check_expansion(node)
     return node
+
+
+@functools.lru_cache(maxsize=1)
+def _resolver_class() -> type:
+    """ruamel's resolver, minus a cost: it works out the YAML version again for
+    every node (raising and catching two AttributeErrors each time), ~40% of
+    composing a workflow. Under the C parser that answer cannot change during
+    one compose (it reads the loader's own settings, never the document), so
+    each loader keeps the first one."""
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class _Resolver(VersionedResolver):
+        @property
+        def versioned_resolver(self) -> Any:
+            try:
+                return self._pinflow_resolvers
+            except AttributeError:
+                self._pinflow_resolvers = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+                return self._pinflow_resolvers
+
+    return _Resolver
 
 
 def _compose_pure(text: str) -> Node | None:
@@ -272,17 +295,21 @@ def _has_alias(root: Node) -> bool:
 
 
 def _children(node: Node) -> list[Node]:
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
-
-    if isinstance(node, MappingNode):
+    # `id` is each node class's kind ("scalar", "sequence", "mapping"): a string
+    # compare, where isinstance would need an import on every call.
+    kind = node.id
+    if kind == "mapping":
         return [n for pair in node.value for n in pair]
-    if isinstance(node, SequenceNode):
+    if kind == "sequence":
         return list(node.value)
     return []
 
 
-def _postorder(root: Node) -> list[Node]:
-    """Each distinct node once, children before parents (iterative: no recursion)."""
+def _postorder(root: Node, collections_only: bool = False) -> list[Node]:
+    """Each distinct node once, children before parents (iterative: no recursion).
+
+    ``collections_only`` leaves out scalars (most nodes): the order of the
+    rest is the same, as scalars are leaves."""
     out: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -295,21 +322,20 @@ def _postorder(root: Node) -> list[Node]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        stack.extend((child, False) for child in _children(node) if id(child) not in seen)
+        stack.extend((child, False) for child in _children(node)
+                     if id(child) not in seen and not (collections_only and child.id == "scalar"))
     return out
 
 
 def duplicate_keys(root: Node) -> list[tuple[str, Node, Node]]:
     """(key, first key node, repeated key node) for every repeated mapping key."""
-    from ruamel.yaml.nodes import MappingNode, ScalarNode
-
     found: list[tuple[str, Node, Node]] = []
-    for node in _postorder(root):
-        if not isinstance(node, MappingNode):
+    for node in _postorder(root, collections_only=True):
+        if node.id != "mapping":
             continue
         first: dict[str, Node] = {}
         for key, _ in node.value:
-            if not isinstance(key, ScalarNode):
+            if key.id != "scalar":
                 continue
             if key.value in first:
                 found.append((key.value, first[key.value], key))

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -426,6 +427,22 @@ def test_check_fleet_api_matches_the_command(fleet, cli):
     assert all(isinstance(r, Row) for r in rows)
     assert [r.as_json() for r in rows] == json.loads(cli(["fleet", "--format", "json", *fleet.names]).out)["repos"]
     assert calls == [(n, len(repos)) for n in range(1, len(repos) + 1)]
+
+
+def test_workers_start_safely_with_another_thread_alive(fleet):
+    # Forking while another thread may hold a lock is unsafe: fleet then
+    # starts its workers from a fork server. Same rows either way.
+    repos = [Repo(name, name) for name in fleet.names]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        rows = check_fleet(repos, jobs=3)
+    finally:
+        stop.set()
+        other.join()
+    assert rows == check_fleet(repos, jobs=1)
+    assert_rows([r.as_json() for r in rows], fleet.expected)
 
 
 def test_in_sync_but_breaking_the_contract_is_an_error_row(tmp_path):

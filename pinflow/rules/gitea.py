@@ -814,6 +814,8 @@ def _hashfiles_calls(root: Node) -> Iterator[tuple[Node, int]]:
 
     for node, is_condition in _string_scalars(root):
         value = str(node.value)
+        if "hashfiles" not in value.lower():
+            continue  # function names have no escapes: a call is spelled out (any case)
         try:
             if is_condition:
                 trees = [expressions.parse_condition(value)]
