@@ -1,11 +1,12 @@
-"""Console-script entry: answers ``--version`` and runs ``lint`` without click.
+"""Console-script entry: answers ``--version``, runs ``lint`` and ``render`` without click.
 
 ``pinflow --version`` runs in every hook chain's sanity check and ``pinflow
 lint`` on every commit; importing click costs more than linting a file, so
-both skip it. The lint options are declared once, here (``LINT_OPTIONS``):
-cli.py builds the click command from the same declarations, and any argv
-this small parser is not sure about (``--help``, an unknown option, a bad
-choice, a missing value) goes to click, so errors and help stay click's.
+they skip it. Those commands' options are declared once, here
+(``LINT_OPTIONS``, ``RENDER_OPTIONS``): cli.py builds the click commands from
+the same declarations, and any argv this small parser is not sure about
+(``--help``, an unknown option, a bad choice, a missing value, ``-oFILE``)
+goes to click, so errors and help stay click's.
 
 ``guarded`` is the single place that turns known errors into ``pinflow:
 error: …`` and exit 2, for both paths.
@@ -21,22 +22,32 @@ from typing import NamedTuple
 class Opt(NamedTuple):
     """One option of a command, as both parsers read it."""
 
-    flag: str
+    flags: tuple[str, ...]  # "--long", or ("-o", "--output")
     dest: str
     help: str
     choices: tuple[str, ...] = ()
     default: str | bool | None = None
     is_flag: bool = False
     file_path: bool = False  # click.Path(dir_okay=False): an existing directory is an error
+    multiple: bool = False  # repeatable: a tuple of values
+    metavar: str | None = None
 
 
 LINT_OPTIONS = (
-    Opt("--format", "fmt", "Output format.", ("text", "json", "sarif", "github"), "text"),
-    Opt("--dialect", "dialect", "Forge dialect (auto: from the path).", ("auto", "gitea", "github"), "auto"),
-    Opt("--select", "select", "Only these rule codes or prefixes (comma-separated)."),
-    Opt("--ignore", "ignore", "Skip these rule codes or prefixes (comma-separated)."),
-    Opt("--config", "config_path", "Config file with a [lint] section.", file_path=True),
-    Opt("--no-cache", "no_cache", "Neither read nor write the lint cache (see docs/performance.md).", default=False, is_flag=True),
+    Opt(("--format",), "fmt", "Output format.", ("text", "json", "sarif", "github"), "text"),
+    Opt(("--dialect",), "dialect", "Forge dialect (auto: from the path).", ("auto", "gitea", "github"), "auto"),
+    Opt(("--select",), "select", "Only these rule codes or prefixes (comma-separated)."),
+    Opt(("--ignore",), "ignore", "Skip these rule codes or prefixes (comma-separated)."),
+    Opt(("--config",), "config_path", "Config file with a [lint] section.", file_path=True),
+    Opt(("--no-cache",), "no_cache", "Neither read nor write the lint cache (see docs/performance.md).", default=False, is_flag=True),
+)
+
+RENDER_OPTIONS = (
+    Opt(("--template-name",), "template_name", "Template name (overrides the config's template_name)."),
+    Opt(("--config",), "config_path", "Config file (pinflow.toml or pyproject.toml).", file_path=True),
+    Opt(("--set",), "overrides", "Override a config key (dotted), e.g. promote.url=…", multiple=True, metavar="KEY=VALUE"),
+    Opt(("--dialect",), "dialect", "Target forge (default: the config's, else gitea).", ("gitea", "github")),
+    Opt(("-o", "--output"), "output", "Write atomically to PATH instead of stdout.", file_path=True),
 )
 
 
@@ -53,11 +64,20 @@ def lint_command(paths: Sequence[str], fmt: str, dialect: str, select: str | Non
                     config_path=config_path, out=sys.stdout, err=sys.stderr, use_cache=not no_cache)
 
 
+def render_command(template_name: str | None, config_path: str | None, overrides: Sequence[str],
+                   dialect: str | None, output: str | None) -> int:
+    """What `pinflow render` does once its arguments are parsed (either parser)."""
+    from pinflow.render import run_render
+
+    return run_render(template_name=template_name, config_path=config_path, overrides=list(overrides),
+                      dialect=dialect, output=output, out=sys.stdout, err=sys.stderr)
+
+
 def parse_fast(options: Sequence[Opt], args: Sequence[str]) -> tuple[list[str], dict[str, object]] | None:
     """(arguments, option values) as click would parse them, or None when
     click must decide (help, errors, anything unusual)."""
-    by_flag = {o.flag: o for o in options}
-    values: dict[str, object] = {o.dest: o.default for o in options}
+    by_flag = {flag: o for o in options for flag in o.flags}
+    values: dict[str, object] = {o.dest: () if o.multiple else o.default for o in options}
     positional: list[str] = []
     i = 0
     while i < len(args):
@@ -71,7 +91,8 @@ def parse_fast(options: Sequence[Opt], args: Sequence[str]) -> tuple[list[str], 
         if not arg.startswith("-") or arg == "-":
             positional.append(arg)
             continue
-        flag, eq, value = arg.partition("=")
+        # `--name=value`; a short option only as its own word (click reads `-o=x` as "=x").
+        flag, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         opt = by_flag.get(flag)
         if opt is None:
             return None  # -h, --help, a typo: click words it
@@ -87,7 +108,7 @@ def parse_fast(options: Sequence[Opt], args: Sequence[str]) -> tuple[list[str], 
             i += 1
         if "\0" in value or (opt.choices and value not in opt.choices) or (opt.file_path and not _file_ok(value)):
             return None
-        values[opt.dest] = value
+        values[opt.dest] = (*values[opt.dest], value) if opt.multiple else value  # type: ignore[misc]
     if not all(_path_ok(p) for p in positional):
         return None
     return positional, values
@@ -141,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if parsed is not None:
             paths, values = parsed
             return guarded(lambda: lint_command(paths, **values))  # type: ignore[arg-type]
+    if args[:1] == ["render"]:
+        parsed = parse_fast(RENDER_OPTIONS, args[1:])
+        if parsed is not None and not parsed[0]:  # render takes no arguments: click words the error
+            return guarded(lambda: render_command(**parsed[1]))  # type: ignore[arg-type,index]
     from pinflow.cli import main as cli_main
 
     return cli_main(args)

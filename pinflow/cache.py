@@ -1,4 +1,4 @@
-"""The lint cache: findings remembered per file content, as ruff does.
+"""The lint and render caches: results remembered per input content, as ruff does.
 
 A hook runs ``pinflow lint`` on every commit over files that mostly did not
 change; an unchanged file should cost a read and a hash, not a YAML parse and
@@ -24,6 +24,11 @@ MAX_ENTRIES entries (least recently used dropped), and replaced atomically
 (temp file + rename). At most MAX_FILES cache files are kept (oldest
 dropped). A cache that cannot be read or written is ignored: it only ever
 saves time, it never changes a result.
+
+Render: a rendered (and self-checked) workflow is kept per (fingerprint,
+the merged config, the size and mtime of every template file, the jinja2 on
+disk), one small file each under ``render/``, at most MAX_RENDERS of them.
+Errors are never kept: a failing render fails the same way every time.
 """
 from __future__ import annotations
 
@@ -44,8 +49,16 @@ except ImportError:  # pragma: no cover - other Pythons
 FORMAT = 1  # bump when the stored layout changes
 MAX_ENTRIES = 10_000
 MAX_FILES = 64
+MAX_RENDERS = 256
+MAX_TEMPLATE_FILES = 1_000  # a templates folder larger than this is not cached
 SUFFIX = ".lintcache"
 _DEPENDENCIES = ("_ruamel_yaml", "ruamel.yaml", "tree_sitter", "tree_sitter_bash")
+_RENDER_DEPENDENCIES = ("jinja2", "markupsafe")
+
+
+def enabled() -> bool:
+    """False under PINFLOW_NO_CACHE=1 (the CLI's --no-cache is the other switch)."""
+    return os.environ.get("PINFLOW_NO_CACHE", "") in ("", "0")
 
 Entry = tuple[int, tuple[tuple[Any, ...], ...]]  # (last run that used it, findings without their path)
 
@@ -58,11 +71,11 @@ def cache_dir() -> str:
     return os.path.join(base, "pinflow")
 
 
-def fingerprint() -> bytes:
+def fingerprint(package: str | None = None) -> bytes:
     """Changes whenever the code that computes findings may have changed."""
     h = blake2b(digest_size=16)
     h.update(f"{FORMAT}\0{__version__}\0{sys.version}\0{sys.implementation.cache_tag}".encode())
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = package or os.path.dirname(os.path.abspath(__file__))
     for path in _code_files(package):
         _stamp(h, path)
     for name in _DEPENDENCIES:
@@ -175,17 +188,68 @@ def _write(path: str, data: bytes) -> None:
         except OSError:
             pass
         return
-    _prune(folder)
+    _prune(folder, SUFFIX, MAX_FILES)
 
 
-def _prune(folder: str) -> None:
-    """Keep the MAX_FILES most recently written cache files."""
+def _prune(folder: str, suffix: str, keep: int) -> None:
+    """Keep the ``keep`` most recently written cache files of a kind."""
     try:
-        files = [e for e in os.scandir(folder) if e.name.endswith(SUFFIX)]
-        if len(files) <= MAX_FILES:
+        files = [e for e in os.scandir(folder) if e.name.endswith(suffix)]
+        if len(files) <= keep:
             return
         files.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
-        for old in files[MAX_FILES:]:
+        for old in files[keep:]:
             os.unlink(old.path)
     except OSError:
         pass
+
+
+class RenderCache:
+    """One rendered workflow, by everything that decides its text."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @classmethod
+    def for_inputs(cls, config: object, template_dirs: list[str]) -> RenderCache | None:
+        """None when the inputs cannot be fingerprinted (a zipped install,
+        a huge or unreadable templates folder): then render is not cached."""
+        h = blake2b(fingerprint(), digest_size=16)
+        h.update(f"render\0{config!r}\0".encode("utf-8", "surrogateescape"))
+        for name in _RENDER_DEPENDENCIES:
+            _stamp(h, _origin(name))
+        seen = 0
+        for folder in template_dirs:
+            if not os.path.isdir(folder):
+                return None
+            for root, dirs, files in os.walk(folder, followlinks=True):
+                dirs.sort()
+                for f in sorted(files):
+                    seen += 1
+                    if seen > MAX_TEMPLATE_FILES:
+                        return None
+                    _stamp(h, os.path.join(root, f))
+        return cls(os.path.join(cache_dir(), "render", h.hexdigest() + ".yml"))
+
+    def get(self) -> str | None:
+        try:
+            with open(self.path, encoding="utf-8", newline="") as fh:
+                return fh.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, text: str) -> None:
+        folder = os.path.dirname(self.path)
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(folder, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            os.replace(tmp, self.path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            return
+        _prune(folder, ".yml", MAX_RENDERS)

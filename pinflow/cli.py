@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from pinflow import __version__
-from pinflow._entry import LINT_OPTIONS, Opt, guarded, lint_command
+from pinflow._entry import LINT_OPTIONS, RENDER_OPTIONS, Opt, guarded, lint_command, render_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,33 +23,28 @@ def cli() -> None:
     """Render, lint and drift-gate the publish-image workflow of a template repo."""
 
 
-@cli.command()
-@click.option("--template-name", help="Template name (overrides the config's template_name).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (pinflow.toml or pyproject.toml).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (dotted), e.g. promote.url=…")
-@click.option("--dialect", type=click.Choice(["gitea", "github"]), help="Target forge (default: the config's, else gitea).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write atomically to PATH instead of stdout.")
-def render(template_name: str | None, config_path: str | None, overrides: tuple[str, ...], dialect: str | None, output: str | None) -> None:
-    """Render the publish-image workflow from the config."""
-    from pinflow.render import run_render
+def _options(specs: Sequence[Opt]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """click options from the declarations _entry's fast path parses too."""
+    def apply(fn: Callable[..., None]) -> Callable[..., None]:
+        for o in reversed(specs):
+            kind = click.Choice(list(o.choices)) if o.choices else (click.Path(dir_okay=False) if o.file_path else None)
+            fn = click.option(*o.flags, o.dest, default=o.default, type=kind, is_flag=o.is_flag,
+                              multiple=o.multiple, metavar=o.metavar, help=o.help)(fn)
+        return fn
+    return apply
 
-    raise SystemExit(run_render(template_name=template_name, config_path=config_path, overrides=list(overrides), dialect=dialect, output=output, out=sys.stdout, err=sys.stderr))
+
+@cli.command()
+@_options(RENDER_OPTIONS)
+def render(**options: Any) -> None:
+    """Render the publish-image workflow from the config."""
+    raise SystemExit(render_command(**options))
 
 
 def _format_choices() -> list[str]:
     from pinflow.reporters import REPORTERS
 
     return sorted(REPORTERS)
-
-
-def _options(specs: Sequence[Opt]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """click options from the declarations _entry's fast path parses too."""
-    def apply(fn: Callable[..., None]) -> Callable[..., None]:
-        for o in reversed(specs):
-            kind = click.Choice(list(o.choices)) if o.choices else (click.Path(dir_okay=False) if o.file_path else None)
-            fn = click.option(o.flag, o.dest, default=o.default, type=kind, is_flag=o.is_flag, help=o.help)(fn)
-        return fn
-    return apply
 
 
 @cli.command()

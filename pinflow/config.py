@@ -10,7 +10,6 @@ a strict pattern; the templates quote again for their context anyway.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -279,6 +278,15 @@ def _show(value: Any, limit: int = 60) -> str:
 
 
 def _schema_problems(data: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    # pinflow.schema's compiled validator answers "valid?" in microseconds;
+    # only a config with problems pays for importing jsonschema, which words them.
+    from pinflow.schema import SchemaError, is_valid
+
+    try:
+        if is_valid(data, SCHEMA):
+            return []
+    except SchemaError:  # pragma: no cover - a keyword the compiler lacks: jsonschema decides
+        pass
     from jsonschema import Draft202012Validator
 
     from pinflow.resources import load_schema
@@ -346,6 +354,8 @@ def _type_name(value: Any) -> str:
 
 
 def _unknown(key: str, known: Sequence[str]) -> str:
+    import difflib
+
     near = difflib.get_close_matches(key, known, n=1, cutoff=0.6) if isinstance(key, str) else []
     if near:
         return f"unknown key (did you mean {near[0]!r}?)"

@@ -158,7 +158,7 @@ def play(steps: Sequence[Step], repo: Path) -> str:
             shown += ["$ " + shlex.join(["pinflow", *cmd.args])] + trim(output.rstrip("\n").split("\n") if output else [], cmd.head, cmd.tail)
         if step.say is None:
             continue
-        parts.append(step.say.format(code=code))
+        parts.append(step.say.replace("{code}", str(code)))
         if shown:
             parts.append("```console\n" + "\n".join(shown) + "\n```")
         if step.show:
@@ -200,7 +200,7 @@ TOUR = (
     Step("Someone edits the generated file by hand to let a manual dispatch promote from any branch. `pinflow check` "
          "shows the drift, the command that undoes it, and what the edit broke (exit {code}):",
          (Cmd(("check",)),), edit=(GUARD, LOOSE_GUARD)),
-    Step("Every finding has a page (`pinflow rules` lists them all):", (Cmd(("rule", "PF201"), head=12),)),
+    Step("Every finding has a page (`pinflow rules` lists them all):", (Cmd(("rule", "PF201"), head=9),)),
 )
 
 OLD_VERSION = "0.0.9"

@@ -220,10 +220,10 @@ def lint_sources(sources: Sequence[tuple[str, bytes, Options]], selection: Selec
     distinct content once, and spreads many files over the CPUs.
     """
     store = None
-    if use_cache and os.environ.get("PINFLOW_NO_CACHE", "") in ("", "0"):
-        from pinflow.cache import LintCache
+    if use_cache:
+        from pinflow import cache
 
-        store = LintCache.load(os.getcwd())
+        store = cache.LintCache.load(os.getcwd()) if cache.enabled() else None
     results: list[list[Finding] | None] = [None] * len(sources)
     keys: list[bytes | None] = [None] * len(sources)
     todo: dict[tuple[bytes, Options], list[int]] = {}
@@ -267,34 +267,47 @@ def _map_forked(fn: Callable[[T], R], items: list[T], workers: int) -> list[R]:
     and sends its pickled results back through a pipe; an exception in a child
     is raised here, as it would have been sequentially.
     """
+    import gc
     import signal
 
     first = fn(items[0])
     rest = items[1:]
     chunks = [rest[w::workers] for w in range(workers)]
-    children: list[tuple[int, int]] = []
+    children: list[tuple[int, int, int]] = []
+    # Frozen objects are never scanned by the children's GC, so the pages
+    # holding them stay shared instead of being copied on first touch.
+    gc.freeze()
     try:
+        local = [0]  # chunks this process runs: its own, and any whose fork failed
         for w in range(1, workers):
             read_fd, write_fd = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # out of processes or memory: do that share here
+                os.close(read_fd)
+                os.close(write_fd)
+                local.append(w)
+                continue
             if pid == 0:  # pragma: no cover - runs in the child (coverage cannot see it)
                 os.close(read_fd)
                 _child(fn, chunks[w], write_fd)
             os.close(write_fd)
-            children.append((pid, read_fd))
-        parts = [[fn(x) for x in chunks[0]]]
+            children.append((w, pid, read_fd))
+        gc.unfreeze()
+        parts: dict[int, list[R]] = {w: [fn(x) for x in chunks[w]] for w in local}
         while children:
-            pid, fd = children.pop(0)
-            parts.append(_collect(pid, fd))
+            w, pid, fd = children.pop(0)
+            parts[w] = _collect(pid, fd)  # type: ignore[assignment]
     finally:
-        for pid, fd in children:  # only after an error here: stop and reap the rest
+        gc.unfreeze()
+        for _, pid, fd in children:  # only after an error here: stop and reap the rest
             os.close(fd)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-    out = [first] + [None] * len(rest)
-    for w, part in enumerate(parts):
+    out: list[R] = [first] * (1 + len(rest))
+    for w, part in parts.items():
         out[1 + w::workers] = part
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _child(fn: Callable[[T], R], chunk: list[T], fd: int) -> None:  # pragma: no cover - child process

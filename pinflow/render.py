@@ -18,7 +18,6 @@ import functools
 import os
 import shlex
 import time
-import traceback
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
@@ -399,6 +398,8 @@ def _render(config: Config, variables: dict[str, Any]) -> str:
 
 def _template_frame(exc: BaseException, default: str) -> str:
     """``file:line`` of the innermost template frame (jinja2 rewrites tracebacks to template lines)."""
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
         if frame.filename.endswith(".j2") or frame.filename.startswith(BUILTIN_PREFIX):
@@ -480,12 +481,34 @@ def check_rendered(text: str, config: Config) -> None:
 # Public API
 
 def render_workflow(config: Config) -> str:
-    """The complete workflow text, checked; deterministic for a given config."""
+    """The complete workflow text, checked; deterministic for a given config.
+
+    Kept in the render cache (pinflow/cache.py) by everything that decides
+    the text, so an unchanged repo renders (and `pinflow check` compares)
+    without importing jinja2 or linting again.
+    """
     if not config.template_name:
         raise ConfigError("template_name: required to render")
-    text = _render(config, _variables(config))
-    check_rendered(text, config)
+    store = _render_cache(config)
+    text = store.get() if store is not None else None
+    if text is None:
+        text = _render(config, _variables(config))
+        check_rendered(text, config)
+        if store is not None:
+            store.put(text)
     return text
+
+
+def _render_cache(config: Config) -> Any:
+    from pinflow import cache, resources
+
+    if not cache.enabled():
+        return None
+    folders = [] if config.templates_dir is None else [str(config.templates_dir)]
+    builtin = resources.folder_on_disk("templates")
+    if builtin is None:
+        return None  # a zipped install: nothing to stamp
+    return cache.RenderCache.for_inputs(config, [builtin, *folders])
 
 
 def render_promote_jobs(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | None = VERSION_JOB) -> str:

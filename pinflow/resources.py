@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 
-def _on_disk(name: str) -> str | None:
+def folder_on_disk(name: str) -> str | None:
+    """``templates``/``schemas`` as a folder path, or None (a zipped install)."""
     # Plain os.path checks: importlib.resources and pathlib cost milliseconds
     # per process (more than linting a file), and both a wheel install and a
     # checkout are on disk.
@@ -28,7 +29,7 @@ def _on_disk(name: str) -> str | None:
 def _data_dir(name: str) -> Traversable:
     from pathlib import Path
 
-    folder = _on_disk(name)
+    folder = folder_on_disk(name)
     if folder is not None:
         return Path(folder)
     from importlib import resources
@@ -47,7 +48,7 @@ def schemas_dir() -> Traversable:
 @functools.lru_cache(maxsize=None)
 def load_schema(name: str) -> dict[str, Any]:
     """Load ``schemas/<name>`` (a JSON file) once per process."""
-    folder = _on_disk("schemas")
+    folder = folder_on_disk("schemas")
     if folder is not None:
         with open(os.path.join(folder, name), encoding="utf-8") as fh:
             text = fh.read()

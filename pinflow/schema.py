@@ -261,6 +261,20 @@ def workflow_schema() -> dict[str, Any]:
     return load_schema(SCHEMA_NAME)
 
 
+def is_valid(data: Any, schema_name: str) -> bool:
+    """Does ``data`` validate against ``schemas/<schema_name>``? Compiled once
+    per process; the config check asks this first and leaves the wording of
+    any error to jsonschema, whose import costs more than a lint run."""
+    return _compiled(schema_name)(data, (), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(schema_name: str) -> _Check:
+    from pinflow.resources import load_schema
+
+    return compile_schema(load_schema(schema_name))
+
+
 def compile_schema(schema: dict[str, Any]) -> _Check:
     return _Compiler(schema).compile(schema)
 
@@ -339,6 +353,40 @@ class _Compiler:
 
     def _kw_minProperties(self, sub: dict[str, Any]) -> _Check:
         return _minimum(sub, "minProperties", dict)
+
+    def _kw_maxLength(self, sub: dict[str, Any]) -> _Check:
+        return _maximum(sub, "maxLength", str)
+
+    def _kw_maxItems(self, sub: dict[str, Any]) -> _Check:
+        return _maximum(sub, "maxItems", list)
+
+    def _kw_maxProperties(self, sub: dict[str, Any]) -> _Check:
+        return _maximum(sub, "maxProperties", dict)
+
+    def _kw_uniqueItems(self, sub: dict[str, Any]) -> _Check:
+        if sub["uniqueItems"] is not True:
+            return _always
+
+        def check(inst: Any, path: JsonPath, errors: list[_Error] | None) -> bool:
+            # Python's == never tells apart what JSON equality joins (1 and
+            # 1.0), only more (True and 1): "unique" here is unique in JSON.
+            if inst.__class__ is not list or _distinct(inst):
+                return True
+            if errors is not None:
+                _add(errors, _Error(path, "uniqueItems", sub))
+            return False
+        return check
+
+    def _kw_oneOf(self, sub: dict[str, Any]) -> _Check:
+        branches = [self.compile(s) for s in sub["oneOf"]]
+
+        def check(inst: Any, path: JsonPath, errors: list[_Error] | None) -> bool:
+            if sum(1 for b in branches if b(inst, path, None)) == 1:
+                return True
+            if errors is not None:
+                _add(errors, _Error(path, "oneOf", sub))
+            return False
+        return check
 
     def _kw_required(self, sub: dict[str, Any]) -> _Check:
         names = list(sub["required"])
@@ -472,7 +520,7 @@ class _Compiler:
 
 _KEYWORDS = {k: "_kw_" + k.lstrip("$") for k in (
     "type", "enum", "const", "pattern", "minLength", "minItems", "minProperties", "required", "items",
-    "propertyNames", "allOf", "not", "if", "$ref")}
+    "propertyNames", "allOf", "not", "if", "$ref", "maxLength", "maxItems", "maxProperties", "uniqueItems", "oneOf")}
 
 
 def _combine(checks: list[_Check], expected: str | None) -> _Check:
@@ -534,6 +582,25 @@ def _minimum(sub: dict[str, Any], keyword: str, kind: type) -> _Check:
             _add(errors, _Error(path, keyword, sub))
         return False
     return check
+
+
+def _maximum(sub: dict[str, Any], keyword: str, kind: type) -> _Check:
+    most = sub[keyword]
+
+    def check(inst: Any, path: JsonPath, errors: list[_Error] | None) -> bool:
+        if inst.__class__ is not kind or len(inst) <= most:
+            return True
+        if errors is not None:
+            _add(errors, _Error(path, keyword, sub))
+        return False
+    return check
+
+
+def _distinct(items: list[Any]) -> bool:
+    try:
+        return len(set(items)) == len(items)
+    except TypeError:  # lists or tables among the items
+        return all(a != b for i, a in enumerate(items) for b in items[i + 1:])
 
 
 _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {

@@ -234,8 +234,7 @@ def _yaml_message(exc: Exception) -> str:
 def _check_depth(text: str) -> None:
     """Refuse nesting the composer cannot take, cheaply in the common case."""
     flow = text.count("[") + text.count("{")
-    block = max((len(m.group(0)) for m in _PREFIX.finditer(text)), default=0)
-    if flow <= MAX_DEPTH and block <= MAX_DEPTH:
+    if flow <= MAX_DEPTH and _DEEP_PREFIX.search(text) is None:
         return
     # Something could be deep: count real nesting from parser events, stopping
     # as soon as the limit is crossed (events are streamed, never a tree).
@@ -257,7 +256,8 @@ def _check_depth(text: str) -> None:
         return  # compose() reports the syntax error with its position
 
 
-_PREFIX = re.compile(r"^[ \t-]+", re.M)
+# A line whose indentation (spaces, tabs, "- ") runs past MAX_DEPTH characters.
+_DEEP_PREFIX = re.compile(r"^[ \t-]{%d}" % (MAX_DEPTH + 1), re.M)
 
 
 def _check_expansion(root: Node) -> None:
