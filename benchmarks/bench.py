@@ -23,6 +23,10 @@ PYTHONDONTWRITEBYTECODE=1 recompiles every module of pinflow on every run).
 `--as-is-env` keeps the environment untouched. pinflow's lint cache lives in a
 private PINFLOW_CACHE_DIR: "cold" rows pass `--no-cache`, "warm" rows run
 with the cache the warm-up filled, "first run" rows empty it before each run.
+pinflow runs from a snapshot of the package copied into the temporary folder
+(through a launcher that does what the console script does), so that edits
+to the source tree during a run cannot change the code under test or its
+cache fingerprint; `--installed` runs the `pinflow` next to this Python.
 
 This is a measuring script, not a test: nothing here asserts a timing.
 """
@@ -460,9 +464,28 @@ def pinflow_has_cache(pinflow: str, env: dict[str, str]) -> bool:
     return "--no-cache" in out.stdout
 
 
+def snapshot_pinflow(root: Path) -> str:
+    """A private copy of the pinflow package (and its data) plus a launcher that
+    does what the console script does, so edits to the source tree during a
+    run (which change the cache fingerprint) cannot skew the numbers."""
+    import pinflow
+
+    src = Path(pinflow.__file__).resolve().parent
+    dest = root / "snapshot"
+    shutil.copytree(src, dest / "pinflow", ignore=shutil.ignore_patterns("__pycache__"))
+    for data in ("schemas", "templates"):
+        if (src.parent / data).is_dir() and not (src / "_data").is_dir():
+            shutil.copytree(src.parent / data, dest / data)
+    launcher = root / "bin" / "pinflow"
+    launcher.parent.mkdir()
+    launcher.write_text(f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(dest)!r})\n"
+                        "from pinflow._entry import main\nsys.exit(main())\n")
+    launcher.chmod(0o755)
+    return str(launcher)
+
+
 def build_cases(root: Path, one: Path, fleet: list[Path], repo: Path, env: dict[str, str],
-                only: Sequence[str]) -> list[Case]:
-    pinflow = find_tool("pinflow")
+                only: Sequence[str], pinflow: str | None) -> list[Case]:
     if pinflow is None:
         sys.exit("bench.py: no pinflow executable next to this Python or on PATH")
     zizmor, cjs, actionlint = find_tool("zizmor"), find_tool("check-jsonschema"), find_tool("actionlint")
@@ -561,8 +584,12 @@ def table(cases: list[Case], samples: dict[tuple[str, str], list[Sample]], peaks
 
 
 def versions(env: dict[str, str]) -> str:
-    parts = [f"Python {platform.python_version()}", f"{os.cpu_count()} CPUs", platform.machine()]
-    for tool, flag in (("pinflow", "--version"), ("zizmor", "--version"), ("check-jsonschema", "--version"), ("actionlint", "-version")):
+    import pinflow
+
+    parts = [f"pinflow {pinflow.__version__}", f"Python {platform.python_version()}", f"{os.cpu_count()} CPUs", platform.machine()]
+    if hasattr(os, "getloadavg"):
+        parts.append("load average %.2f (other work on this machine slows every tool alike)" % os.getloadavg()[1])
+    for tool, flag in (("zizmor", "--version"), ("check-jsonschema", "--version"), ("actionlint", "-version")):
         path = find_tool(tool)
         if path:
             out = subprocess.run([path, flag], capture_output=True, text=True, env=env)
@@ -577,12 +604,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], help="run only cases whose name contains this (repeatable)")
     parser.add_argument("--as-is-env", action="store_true", help="do not touch PYTHONDONTWRITEBYTECODE / PYTHONPYCACHEPREFIX")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
+    parser.add_argument("--installed", action="store_true",
+                        help="run the pinflow executable found next to this Python instead of a snapshot of the package")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="pinflow-bench-"))
     try:
         one, fleet, repo = build_inputs(root, args.files)
         env = child_env(root, args.as_is_env)
-        cases = build_cases(root, one, fleet, repo, env, args.only)
+        pinflow = find_tool("pinflow") if args.installed else snapshot_pinflow(root)
+        cases = build_cases(root, one, fleet, repo, env, args.only, pinflow)
         print(f"inputs: {one.stat().st_size} bytes per workflow, {len(fleet)} fleet files; {args.rounds} rounds", file=sys.stderr)
         samples = measure(cases, env, args.rounds)
         peaks = {(case.name, cmd.tool): tree_peak_kib(cmd, env) for case in cases for cmd in case.commands}

@@ -48,3 +48,12 @@ def redact(text: str) -> str:
     for pattern in _compiled:
         text = pattern.sub(lambda m: m.group(1) + "***", text)  # type: ignore[attr-defined]
     return text
+
+
+def redact_quoted(message: str) -> str:
+    """Redact only the workflow text a message quotes (between backticks), so
+    a job named `vault-token` stays readable in pinflow's own words."""
+    if "`" not in message:
+        return message
+    parts = message.split("`")
+    return "`".join(redact(p) if i % 2 else p for i, p in enumerate(parts))

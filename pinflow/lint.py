@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, NamedTuple, TypeVar
 
 from pinflow import yamlio
 from pinflow.errors import InputError, PinflowError
-from pinflow.findings import ERROR, Finding, redact
+from pinflow.findings import ERROR, Finding, redact_quoted
 from pinflow.lintctx import Context, Options
 
 if TYPE_CHECKING:
@@ -52,30 +52,41 @@ def lint_bytes(path: str, data: bytes, opts: Options, selection: Selection = Sel
 
 
 def _lint_decoded(path: str, text: str, opts: Options, selection: Selection) -> list[Finding]:
-    findings = _check(path, text, opts)
+    findings, jobs = _check(path, text, opts)
     findings = _select(findings, selection)
-    return sorted(_unsuppressed(findings, text), key=Finding.sort_key)
+    return sorted(_unsuppressed(findings, text, jobs), key=Finding.sort_key)
 
 
-def _check(path: str, text: str, opts: Options) -> list[Finding]:
+class JobSpan(NamedTuple):
+    """Where a job sits in the file: its key line and its last line (1-based)."""
+
+    job: str
+    key_line: int
+    end_line: int
+
+
+def _check(path: str, text: str, opts: Options) -> tuple[list[Finding], list[JobSpan]]:
     from pinflow import model
     from pinflow.rules import all_rules
 
     try:
         root = yamlio.compose(text)
     except yamlio.YamlProblem as exc:
-        return [_pf001(path, exc)]
+        return [_pf001(path, exc)], []
     findings = [_duplicate(path, key, first, dup) for key, first, dup in (yamlio.duplicate_keys(root) if root is not None else [])]
     if not model.is_map(root):
         kind = "empty" if model.text(root) is None and not model.is_seq(root) else ("a list" if model.is_seq(root) else "a scalar")
-        return findings + [Finding(path, *model.pos(root), "PF002", ERROR, f"not a workflow: the document is {kind}, expected a mapping with `on:` and `jobs:`")]
+        return findings + [Finding(path, *model.pos(root), "PF002", ERROR, f"not a workflow: the document is {kind}, expected a mapping with `on:` and `jobs:`")], []
     ctx = Context(model.build(path, text, root, opts.dialect), opts)
+    # A block mapping ends at the start of the next key's line: that line is not the job's.
+    spans = [JobSpan(job_id, key.start_mark.line + 1, value.end_mark.line + (1 if value.end_mark.column else 0))
+             for job_id, key, value in model.items(model.get(root, "jobs"))]
     for r in all_rules().values():
         if r.check is None or not _in_scope(r.scope, ctx):
             continue
         for hit in r.check(ctx):
-            findings.append(Finding(path, hit.pos.line, hit.pos.column, r.code, r.severity, redact(hit.message), hit.job, hit.step))
-    return findings
+            findings.append(Finding(path, hit.pos.line, hit.pos.column, r.code, r.severity, redact_quoted(hit.message), hit.job, hit.step))
+    return findings, spans
 
 
 def _in_scope(scope: str, ctx: Context) -> bool:
@@ -103,37 +114,31 @@ def _select(findings: Iterable[Finding], selection: Selection) -> list[Finding]:
     return [f for f in findings if selection.wants(f.rule)]
 
 
-def _unsuppressed(findings: list[Finding], text: str) -> list[Finding]:
-    """Drop findings silenced by `# pinflow: ignore[CODE]` on their line or their job's key line."""
+def _unsuppressed(findings: list[Finding], text: str, jobs: Sequence[JobSpan]) -> list[Finding]:
+    """Drop findings silenced by `# pinflow: ignore[CODE]` on their line or on
+    the key line of their job (the job they name, else the job they sit in)."""
     if "pinflow:" not in text:
         return findings
     lines = text.splitlines()
-    job_lines = _job_key_lines(findings, lines)
+    key_line = {span.job: span.key_line for span in jobs}
 
     def codes_at(line: int) -> set[str]:
         if not 1 <= line <= len(lines):
             return set()
-        m = _IGNORE_COMMENT.search(lines[line - 1])
-        return {c.strip().upper() for c in m.group(1).split(",")} if m else set()
+        return {c.strip().upper() for m in _IGNORE_COMMENT.finditer(lines[line - 1]) for c in m.group(1).split(",")}
+
+    def job_of(f: Finding) -> str | None:
+        if f.job in key_line:
+            return f.job
+        return next((s.job for s in jobs if s.key_line <= f.line <= s.end_line), None)
 
     kept = []
     for f in findings:
-        codes = codes_at(f.line) | (codes_at(job_lines[f.job]) if f.job in job_lines else set())
+        job = job_of(f)
+        codes = codes_at(f.line) | (codes_at(key_line[job]) if job is not None else set())
         if not any(f.rule.startswith(c) for c in codes if c):
             kept.append(f)
     return kept
-
-
-def _job_key_lines(findings: list[Finding], lines: list[str]) -> dict[str | None, int]:
-    # The job key is the line `  <job>:` under `jobs:`; findings carry the job id.
-    wanted = {f.job for f in findings if f.job}
-    found: dict[str | None, int] = {}
-    for i, raw in enumerate(lines, 1):
-        stripped = raw.strip()
-        for job in wanted:
-            if job not in found and (stripped.startswith(f"{job}:") or stripped.startswith(f'"{job}":') or stripped.startswith(f"'{job}':")):
-                found[job] = i
-    return found
 
 
 # ---------------------------------------------------------------------------
@@ -147,11 +152,14 @@ class FileResult(NamedTuple):
 def dialect_for(path: str, requested: str, config_dialect: str | None) -> str:
     if requested != "auto":
         return requested
-    parts = path.replace(os.sep, "/").split("/")  # pathlib's parts, for membership, without importing it
-    if any(p in _GITEA_DIRS for p in parts):
-        return "gitea"
-    if ".github" in parts:
-        return "github"
+    # The innermost forge folder decides, wherever the user runs from
+    # (`cd .gitea/workflows && pinflow lint x.yml` is still gitea).
+    full = path if path == "-" else os.path.abspath(path)
+    for part in reversed(full.replace(os.sep, "/").split("/")):
+        if part in _GITEA_DIRS:
+            return "gitea"
+        if part == ".github":
+            return "github"
     return config_dialect or "github"
 
 
@@ -191,7 +199,10 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
              config_path: str | None, out: IO[str], err: IO[str], use_cache: bool = True) -> int:
     from pinflow.reporters import get_reporter
 
+    check_codes(select, "--select")
+    check_codes(ignore, "--ignore")
     settings = _settings(config_path, select, ignore)
+    check_codes(settings.selection.select + settings.selection.ignore, "[lint] in the config")
     files, errors = expand_paths(paths, os.getcwd())
     sources = []
     for f in files:
@@ -382,3 +393,15 @@ def _settings(config_path: str | None, select: Sequence[str], ignore: Sequence[s
     sel = tuple(select) or tuple(c.upper() for c in lint_cfg.select)
     ign = tuple(ignore) + tuple(c.upper() for c in lint_cfg.ignore)
     return _Settings(Selection(sel, ign), cfg.dialect if cfg.source else None, cfg.main_branch, cfg.gitea_version)
+
+
+def check_codes(codes: Sequence[str], where: str) -> None:
+    """A code or prefix that names no rule is a typo (`PF3O1`): refuse it
+    rather than silently select nothing and pass."""
+    from pinflow.errors import ConfigError
+    from pinflow.rules import all_rules
+
+    known = all_rules()
+    bad = [c for c in codes if not any(code.startswith(c) for code in known)]
+    if bad:
+        raise ConfigError(f"{where}: unknown rule code {bad[0]!r} (codes look like PF201 or a prefix like PF2; see `pinflow rules`)")

@@ -21,8 +21,14 @@ if TYPE_CHECKING:
 BUILD_PUSH_ACTION = "docker/build-push-action"
 _PUSH_COMMANDS = (
     ("docker", "push"), ("docker", "image", "push"), ("podman", "push"), ("buildah", "push"),
-    ("docker", "manifest", "push"),
+    ("docker", "manifest", "push"), ("podman", "manifest", "push"), ("buildah", "manifest", "push"),
+    ("docker", "buildx", "imagetools", "create"),
 )
+# Builds that push with `--push` or an `--output` of type registry.
+_BUILDS = frozenset({("docker", "build"), ("docker", "buildx", "build"), ("docker", "buildx", "bake"),
+                     ("docker", "image", "build"), ("podman", "build")})
+# docker/podman global flags that take no value.
+_GLOBAL_FLAGS = frozenset({"-D", "--debug", "--tls", "--tlsverify", "--remote"})
 _HTTP_TOOLS = frozenset({"curl", "wget", "http", "https"})
 
 
@@ -53,6 +59,12 @@ class Publisher(NamedTuple):
         for s in self.steps:
             if named is not None and s.id == named:
                 return s
+        # A shell push often reports its digest from a later step
+        # (`docker inspect`, `imagetools inspect`) that writes `digest=`.
+        first_push = self.steps[0].index
+        for s in self.job.steps:
+            if named is not None and s.id == named and s.index > first_push and writes_output(s, "digest"):
+                return s
         return self.steps[-1]
 
 
@@ -60,6 +72,7 @@ class DigestRead(NamedTuple):
     job: str  # the needed job whose output is read
     output: str
     node: Node  # the scalar holding the expression
+    offset: int = 0  # where `needs.<job>` starts in the scalar's value
 
 
 class Context:
@@ -76,7 +89,9 @@ class Context:
         found = []
         for job in self.wf.jobs.values():
             steps = tuple(s for s in job.steps if step_pushes(s))
-            if steps:
+            # A job that pushes a digest it read from an upstream job (a retag
+            # to `:prod`) publishes nothing new: the upstream job is the publisher.
+            if steps and not _reads_upstream_digest(job):
                 found.append(Publisher(job, steps))
         return found
 
@@ -94,8 +109,7 @@ class Context:
     def _promotes(self, job: Job) -> bool:
         if any(job.id == p.job.id for p in self.publishers):
             return False
-        reads = _needs_reads(job)
-        if any("digest" in r.output.lower() for r in reads) and job_calls_http(job):
+        if _reads_upstream_digest(job) and job_sends_http(job):
             return True
         # A promote job that lost its wiring still calls the promote endpoint.
         return job_calls_http(job) and ("promote" in job.id.lower() or _mentions_promote_endpoint(job))
@@ -138,10 +152,47 @@ def _action_pushes(step: Step) -> bool:
 
 
 def _command_pushes(words: list[str]) -> bool:
+    words = _without_global_options(words)
     if any(tuple(words[: len(c)]) == c for c in _PUSH_COMMANDS):
         return True
-    is_buildx = words[:2] == ["docker", "buildx"] and len(words) > 2 and words[2] in ("build", "bake")
-    return is_buildx and any(w == "--push" or w.startswith("--output=type=registry") or w == "type=registry" for w in words)
+    if tuple(words[:2]) not in _BUILDS and tuple(words[:3]) not in _BUILDS:
+        return False
+    for i, word in enumerate(words):
+        if word in ("--push", "--push=true"):
+            return True
+        value = None
+        if word in ("--output", "-o") and i + 1 < len(words):
+            value = words[i + 1]
+        elif word.startswith(("--output=", "-o=")):
+            value = word.split("=", 1)[1]
+        if value is not None and _output_pushes(value):
+            return True
+    return False
+
+
+def _output_pushes(value: str) -> bool:
+    """A buildx `--output` spec (`type=registry,name=…` / `type=image,push=true`)."""
+    parts = {p.strip() for p in value.split(",")}
+    return "type=registry" in parts or "push=true" in parts
+
+
+def _without_global_options(words: list[str]) -> list[str]:
+    """`docker --context ci push x` -> `docker push x`."""
+    if not words or words[0] not in ("docker", "podman"):
+        return words
+    out, i = [words[0]], 1
+    while i < len(words) and words[i].startswith("-"):
+        i += 1 if ("=" in words[i] or words[i] in _GLOBAL_FLAGS) else 2
+    return out + words[i:]
+
+
+def writes_output(step: Step, name: str) -> bool:
+    """Does a `run:` step write `<name>=…` to $GITHUB_OUTPUT?"""
+    if not step.run or "GITHUB_OUTPUT" not in step.run:
+        return False
+    prefix = f"{name}="
+    return any(w[0] in ("echo", "printf", "tee", "cat") and any(prefix in arg for arg in w[1:])
+               for w in _commands(step.run) if w) or f"\n{prefix}" in step.run or f"\n  {prefix}" in step.run
 
 
 def _commands(script: str) -> list[list[str]]:
@@ -152,6 +203,35 @@ def _commands(script: str) -> list[list[str]]:
 
 def job_calls_http(job: Job) -> bool:
     return any(s.run and any(w and w[0] in _HTTP_TOOLS for w in _commands(s.run)) for s in job.steps)
+
+
+def job_sends_http(job: Job) -> bool:
+    """Does the job make a request that sends data (a POST/PUT/PATCH or a body)?
+    A `curl -o cosign <release>` download is not a promote."""
+    return any(s.run and any(w and w[0] in _HTTP_TOOLS and _sends(w) for w in _commands(s.run)) for s in job.steps)
+
+
+def _sends(words: list[str]) -> bool:
+    for i, word in enumerate(words[1:], 1):
+        if word in _BODY_FLAGS or word.startswith(_BODY_PREFIXES):
+            return True
+        method = word[2:] if word.startswith("-X") and len(word) > 2 else (words[i + 1] if word in ("-X", "--request") and i + 1 < len(words) else "")
+        if word.startswith(("--request=", "--method=")):
+            method = word.split("=", 1)[1]
+        if method.upper() in ("POST", "PUT", "PATCH"):
+            return True
+        if words[0] in ("http", "https") and word.upper() in ("POST", "PUT", "PATCH"):
+            return True
+    return False
+
+
+_BODY_FLAGS = frozenset({"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--json", "-F", "--form",
+                         "-T", "--upload-file", "--post-data", "--post-file", "--body-data", "--body-file"})
+_BODY_PREFIXES = ("--data=", "--data-raw=", "--data-binary=", "--json=", "--post-data=", "--post-file=", "--body-data=")
+
+
+def _reads_upstream_digest(job: Job) -> bool:
+    return any("digest" in r.output.lower() for r in _needs_reads(job))
 
 
 def _mentions_promote_endpoint(job: Job) -> bool:
@@ -218,9 +298,10 @@ def _needs_reads(job: Job) -> list[DigestRead]:
         value = str(node.value)
         if "needs" not in value.lower():
             continue
+        lower = value.lower()
         for path in expression_contexts(value):
             if len(path) >= 4 and path[0] == "needs" and path[2] == "outputs":
-                reads.append(DigestRead(path[1], path[3], node))
+                reads.append(DigestRead(path[1], path[3], node, max(lower.find(f"needs.{path[1]}"), 0)))
     return reads
 
 

@@ -223,15 +223,20 @@ def _default_shell(node: Node) -> str | None:
 def scalar_position(node: Node, lines: list[str], line_in_value: int, col_in_value: int) -> Pos:
     """Map a (0-based) line/column inside a scalar's value to the file position.
 
-    Exact for block scalars (`|`, `>`) and single-line scalars; for other
-    multi-line flow scalars it falls back to the scalar's start.
+    Exact for literal block scalars (`|`) and single-line scalars; a folded
+    block (`>`) maps to its first content line, other multi-line flow scalars
+    to the scalar's start.
     """
     start = pos(node)
     style = getattr(node, "style", None)
-    if style in ("|", ">"):
+    if style == "|":
         file_line = start.line + 1 + line_in_value  # content starts below the indicator
         indent = _block_indent(lines, start.line)
         return Pos(file_line, indent + col_in_value + 1)
+    if style == ">":
+        # Folding joins lines, so value lines are not file lines: point at the
+        # block's first content line rather than at a wrong one.
+        return Pos(start.line + 1, _block_indent(lines, start.line) + 1)
     if line_in_value == 0:
         quote = 1 if style in ('"', "'") else 0
         return Pos(start.line, start.column + quote + col_in_value)

@@ -175,7 +175,10 @@ def compose(text: str) -> Node | None:
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         raise YamlProblem(_explain(_yaml_message(exc), text, mark), line, col) from None
     except YAMLError as exc:
-        raise YamlProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        # A ReaderError (a control character) has no mark, only an index.
+        position = getattr(exc, "position", None)
+        line, col = _offset_position(text, position) if isinstance(position, int) else (1, 1)
+        raise YamlProblem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, line, col) from None
     except RecursionError:
         raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels") from None
     if node is not None:

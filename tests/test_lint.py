@@ -114,3 +114,51 @@ def test_lint_config_section(cli, tmp_path, monkeypatch):
 def test_redefined_anchor_is_valid_yaml_1_2():
     text = "on: push\njobs:\n  a:\n    runs-on: &r ubuntu-latest\n    steps:\n      - run: echo *r\n  b:\n    runs-on: &r other\n    steps:\n      - run: echo\n"
     assert [f for f in lint_text(text, "x.yml") if f.rule == "PF001"] == []
+
+
+def test_job_key_suppression_uses_the_job_key_not_a_lookalike_line():
+    bad = GOOD.replace("--fail-with-body ", "")
+    lookalike = bad.replace("  workflow_dispatch:\n", "  workflow_dispatch:\n    inputs:\n      promote-pin:  # pinflow: ignore[PF301]\n        type: boolean\n")
+    assert "PF301" in {f.rule for f in lint_text(lookalike, "x.yml")}  # a comment elsewhere hides nothing
+    on_key = bad.replace("  promote-pin:\n", "  promote-pin:  # pinflow: ignore[PF301]\n")
+    with_input = on_key.replace("  workflow_dispatch:\n", "  workflow_dispatch:\n    inputs:\n      promote-pin:\n        type: boolean\n")
+    assert "PF301" not in {f.rule for f in lint_text(with_input, "x.yml")}
+
+
+def test_job_key_suppression_covers_findings_without_a_job():
+    text = GOOD.replace("          GIT_SHA: ${{ needs.resolve-version.outputs.sha }}", "          GIT_SHA: ${{ needs.resolve-version.outputs.sha ")
+    assert "PF003" in {f.rule for f in lint_text(text, "x.yml")}
+    silenced = text.replace("  promote-pin:\n", "  promote-pin:  # pinflow: ignore[PF003]\n")
+    assert "PF003" not in {f.rule for f in lint_text(silenced, "x.yml")}
+    other_job = text.replace("  publish:\n", "  publish:  # pinflow: ignore[PF003]\n")
+    assert "PF003" in {f.rule for f in lint_text(other_job, "x.yml")}
+
+
+def test_job_names_are_not_redacted():
+    text = GOOD.replace("publish", "vault-token")
+    text = text.replace("      digest: ${{ steps.push.outputs.digest }}\n", "")
+    [f] = [f for f in lint_text(text, "x.yml") if f.rule == "PF102"]
+    assert f.message.startswith("job 'vault-token': does not expose")
+
+
+def test_unknown_codes_are_usage_errors(cli, tmp_path):
+    path = tmp_path / "a.yml"
+    path.write_text(GOOD)
+    for flag in ("--select", "--ignore"):
+        res = cli(["lint", str(path), flag, "PF3O1"])
+        assert res.code == 2 and "unknown rule code 'PF3O1'" in res.err
+    assert cli(["lint", str(path), "--select", "pf2,PF3"]).code == 0
+
+
+def test_dialect_from_inside_the_workflow_folder(tmp_path, monkeypatch):
+    folder = tmp_path / ".github" / "sub" / ".gitea" / "workflows"
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    assert dialect_for("x.yml", "auto", None) == "gitea"
+    monkeypatch.chdir(tmp_path / ".github")
+    assert dialect_for("x.yml", "auto", None) == "github"
+
+
+def test_control_character_position():
+    [f] = lint_text('on: push\njobs:\n  a:\n    runs-on: x\n    name: "a\x01b"\n', "x.yml")
+    assert (f.rule, f.line, f.column) == ("PF001", 5, 13)

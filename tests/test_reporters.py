@@ -46,3 +46,11 @@ def test_github_annotations_escape_properties_and_data():
     assert lines[0].startswith("::error file=a%2Cb.yml,line=3,col=5,title=PF201::PF201 job")
     assert "%0Athrough" in lines[0] and "\n" not in lines[0]
     assert lines[1].startswith("::warning ") and lines[1].endswith("100%25")
+
+
+def test_sarif_locations_are_uri_references():
+    findings = [Finding("dir/my flow#1.yml", 1, 1, "PF201", "error", "m"), Finding("/abs/x y.yml", 1, 1, "PF201", "error", "m"),
+                Finding("<stdin>", 1, 1, "PF201", "error", "m")]
+    doc = json.loads(get_reporter("sarif").report(findings, [f.path for f in findings]))
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]]
+    assert uris == ["dir/my%20flow%231.yml", "file:///abs/x%20y.yml", "stdin"]

@@ -37,7 +37,7 @@ class SarifReporter(Reporter):
             "level": "error" if f.severity == "error" else "warning",
             "message": {"text": f.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.path},
+                "artifactLocation": {"uri": _uri(f.path)},
                 "region": {"startLine": f.line, "startColumn": f.column},
             }}],
         } for f in findings]
@@ -46,8 +46,22 @@ class SarifReporter(Reporter):
             "version": "2.1.0",
             "runs": [{
                 "tool": {"driver": {"name": "pinflow", "version": __version__, "informationUri": "https://github.com/pinflow/pinflow", "rules": rules}},
-                "artifacts": [{"location": {"uri": p}} for p in files],
+                "artifacts": [{"location": {"uri": _uri(p)}} for p in files],
                 "results": results,
             }],
         }
         return json.dumps(doc, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    """A SARIF artifact location must be a URI reference: relative paths stay
+    relative (percent-encoded), absolute ones become file:// URIs."""
+    from pathlib import PurePosixPath
+    from urllib.parse import quote
+
+    if path == "<stdin>":
+        return "stdin"
+    posix = path.replace("\\", "/")
+    if posix.startswith("/"):
+        return PurePosixPath(posix).as_uri()
+    return quote(posix, safe="/")

@@ -124,13 +124,26 @@ def token_unsafe(ctx: Context) -> Iterator[Hit]:
                 continue
             run_node = step.field("run")
             if any(p and p[0] == "secrets" for p in expression_contexts(step.run)):
-                offset = step.run.find("secrets")
+                offset = _secret_expression_offset(step.run)
                 yield Hit(ctx.pos_in_scalar(run_node, max(offset, 0)), f"job '{job.id}': `${{{{ secrets.* }}}}` inside `run:` of {step.label()}; pass it through `env:`", job.id, step.label())
             report, _ = _reports(ctx, job, step)
             for line, col in report.xtrace:
                 yield Hit(model.scalar_position(run_node, ctx.lines, line, col), f"job '{job.id}': `set -x` in {step.label()} prints the Authorization header to the log", job.id, step.label())
             for line, col, name in report.secret_echoes:
                 yield Hit(model.scalar_position(run_node, ctx.lines, line, col), f"job '{job.id}': {step.label()} prints the secret variable ${name}", job.id, step.label())
+
+
+def _secret_expression_offset(script: str) -> int:
+    """Where the first `${{ … secrets … }}` starts (not a mere word `secrets`)."""
+    from pinflow import expressions
+
+    try:
+        for emb in expressions.find_embedded(script):
+            if any(p and p[0] == "secrets" for p in expression_contexts(script[emb.start:emb.end])):
+                return emb.start
+    except expressions.ExprError:
+        pass
+    return 0
 
 
 def _http_calls(ctx: Context) -> Iterator[tuple[Job, Step, HttpCall]]:

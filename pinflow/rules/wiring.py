@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from pinflow import model
 from pinflow.findings import WARNING
-from pinflow.lintctx import Context, Hit, Publisher, expression_contexts, output_step_ref
+from pinflow.lintctx import Context, Hit, Publisher, expression_contexts, output_step_ref, writes_output
 from pinflow.model import Job
 from pinflow.rules import rule
 
@@ -95,7 +95,11 @@ def _digest_output_problem(pub: Publisher) -> str | None:
         return f"`outputs.digest` is {model.text(value)!r}, not a step output (expected {want})"
     step_id, output = ref
     if step.id and step_id == step.id:
-        return None if output == "digest" else f"`outputs.digest` reads output `{output}` of step '{step_id}', not `digest`"
+        if output != "digest":
+            return f"`outputs.digest` reads output `{output}` of step '{step_id}', not `digest`"
+        if step.run and not writes_output(step, "digest"):
+            return f"step '{step_id}' pushes from a shell script but never writes `digest=` to $GITHUB_OUTPUT, so `outputs.digest` is empty"
+        return None
     relay = next((s for s in job.steps if s.id == step_id), None)
     if relay is None:
         return f"`outputs.digest` names step '{step_id}', which is not a step of this job"
@@ -148,7 +152,7 @@ def promote_missing_needs(ctx: Context) -> Iterator[Hit]:
         for read in ctx.digest_reads(job):
             if read.job not in needs and read.job not in reported:
                 reported.add(read.job)
-                yield Hit(ctx.pos_in_scalar(read.node, 0), f"job '{job.id}' reads needs.{read.job}.outputs.{read.output} but does not list '{read.job}' in `needs:` (the value is empty)", job.id)
+                yield Hit(ctx.pos_in_scalar(read.node, read.offset), f"job '{job.id}' reads needs.{read.job}.outputs.{read.output} but does not list '{read.job}' in `needs:` (the value is empty)", job.id)
         # With several publishers (one repo, two images) each promote job
         # serves its own: it must depend on at least one of them.
         upstream = _upstream(ctx, job)
@@ -204,7 +208,7 @@ def promote_not_reading_digest(ctx: Context) -> Iterator[Hit]:
             continue
         wrong = next((r for r in reads if r.job in publishers or "digest" in r.output.lower()), None)
         if wrong is not None:
-            yield Hit(ctx.pos_in_scalar(wrong.node, 0), f"job '{job.id}' reads needs.{wrong.job}.outputs.{wrong.output}, not the publisher's `outputs.digest`", job.id)
+            yield Hit(ctx.pos_in_scalar(wrong.node, wrong.offset), f"job '{job.id}' reads needs.{wrong.job}.outputs.{wrong.output}, not the publisher's `outputs.digest`", job.id)
         else:
             names = ", ".join(sorted(publishers)) or "<publisher>"
             yield Hit(job.pos, f"job '{job.id}' never reads needs.{names}.outputs.digest", job.id)
@@ -283,14 +287,20 @@ def digest_unchecked(ctx: Context) -> Iterator[Hit]:
     ```
     """
     for job in ctx.promoters:
+        checked_before = ""  # scripts of earlier steps: a failed check there stops the job
         for step in job.steps:
-            digest_vars = [name for name, node in step.env.items()
-                           if any(p[0] == "needs" and p[-1] == "digest" for p in expression_contexts(model.text(node) or ""))]
-            if not digest_vars or not step.run:
-                continue
-            missing = _unchecked(step.run, digest_vars, job.if_, step.if_)
-            if missing:
-                yield Hit(step.pos, f"job '{job.id}': {step.label()} uses ${digest_vars[0]} without checking it is {missing}", job.id, step.label())
+            env = {**job.env, **step.env}
+            digest_vars = [name for name, node in env.items() if _reads_digest(model.text(node) or "")]
+            if step.run and (digest_vars or _reads_digest(step.run)):
+                missing = "non-empty and `sha256:` + 64 hex" if not digest_vars else _unchecked(checked_before + "\n" + step.run, digest_vars, job.if_, step.if_)
+                if missing:
+                    what = f"${digest_vars[0]}" if digest_vars else "the digest (inline `${{ }}`)"
+                    yield Hit(step.pos, f"job '{job.id}': {step.label()} uses {what} without checking it is {missing}", job.id, step.label())
+            checked_before += "\n" + (step.run or "")
+
+
+def _reads_digest(value: str) -> bool:
+    return any(p[0] == "needs" and p[-1] == "digest" for p in expression_contexts(value))
 
 
 def _unchecked(script: str, names: list[str], *conditions: str | None) -> str | None:

@@ -53,3 +53,11 @@ def test_xtrace_and_echo_draw_pf303(lint):
     text = mutate(GOOD, "          set -euo pipefail\n", "          set -euo pipefail\n          set -x\n          echo \"token: $CP_TOKEN\"\n")
     found = sorted(f.line for f in lint(text) if f.rule == "PF303")
     assert found == [line_of(text, "set -x"), line_of(text, 'echo "token: $CP_TOKEN"')]
+
+
+def test_pf303_points_at_the_expression_not_the_word(lint):
+    text = mutate(GOOD, "          set -euo pipefail\n", "          set -euo pipefail\n          # no secrets are printed here\n")
+    text = mutate(text, '-H "Authorization: Bearer ${CP_TOKEN}"', '-H "Authorization: Bearer ${{ secrets.CP_ADMIN_API_TOKEN }}"')
+    [f] = [f for f in lint(text) if f.rule == "PF303"]
+    row = line_of(text, "Bearer ${{ secrets.CP_ADMIN_API_TOKEN }}")
+    assert (f.line, f.column) == (row, text.splitlines()[row - 1].index("${{ secrets") + 1)

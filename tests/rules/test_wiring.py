@@ -97,3 +97,85 @@ def test_wrapped_shell_push_is_still_a_push(lint):
     assert "PF101" not in codes(lint(text))
     text = mutate(text, "        id: push\n", "")
     assert "PF101" in codes(lint(text))
+
+
+PROMOTE_STEP_RUN = '''          curl -sS --fail-with-body --max-time 30 -X POST \\
+            -H "Authorization: Bearer ${CP_TOKEN}" \\
+            -H "Content-Type: application/json" \\
+            -d "${body}" \\
+            "https://cp.example.test/cp/admin/runtime-image/promote"
+'''
+
+
+def test_signing_job_with_a_download_is_not_a_promoter(lint):
+    # cosign signing reads the digest and curls a release binary: not a promote.
+    start = GOOD.index("  promote-pin:")
+    text = GOOD[:start] + (
+        "  sign:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    needs: [publish]\n"
+        "    if: github.event_name != 'pull_request'\n    steps:\n"
+        "      - env:\n          DIGEST: ${{ needs.publish.outputs.digest }}\n"
+        "        run: |\n          curl -sSfL -o cosign https://example.test/cosign\n          ./cosign sign \"r/app@${DIGEST}\"\n"
+    )
+    rules = codes(lint(text))
+    assert "PF201" not in rules and "PF105" in rules
+
+
+def test_retagging_promote_job_is_still_checked(lint):
+    # A promote job that also pushes `:prod` is a promoter, not a publisher.
+    text = mutate(GOOD, "          set -euo pipefail\n          if [ -z", "          set -euo pipefail\n          docker push registry.example.test/team/app:prod\n          if [ -z")
+    assert codes(lint(text)) == []
+    loose = mutate(text, IF_LINE + "\n", "")
+    assert codes(lint(loose)) == ["PF201"]
+
+
+IF_LINE = "    if: ${{ success() && github.ref == 'refs/heads/main' }}"
+
+
+@pytest.mark.parametrize("command", [
+    "docker buildx build --output type=registry,name=r/a .",
+    "docker buildx build -o type=image,push=true .",
+    "docker buildx build --push=true .",
+    "docker build --push -t r/a .",
+    "docker --context ci push r/a",
+    "podman manifest push r/a",
+    "docker buildx imagetools create -t r/a r/a-amd64 r/a-arm64",
+])
+def test_shell_push_forms(lint, command):
+    from pinflow.lintctx import step_pushes
+    from pinflow.model import build
+    from pinflow.yamlio import compose
+
+    text = f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: {command}\n"
+    wf = build("x.yml", text, compose(text), "gitea")
+    assert step_pushes(wf.jobs["a"].steps[0])
+
+
+def test_shell_push_with_a_later_digest_step(lint):
+    text = mutate(SHELL_PUSH, '          echo "digest=${digest}" >> "$GITHUB_OUTPUT"\n', "")
+    text = mutate(text, "        id: push\n", "")
+    text = mutate(text, "      digest: ${{ steps.push.outputs.digest }}", "      digest: ${{ steps.inspect.outputs.digest }}")
+    text = mutate(text, "  promote-pin:\n", "      - id: inspect\n        run: echo \"digest=$(docker inspect --format '{{index .RepoDigests 0}}' x | cut -d@ -f2)\" >> \"$GITHUB_OUTPUT\"\n  promote-pin:\n")
+    assert [c for c in codes(lint(text)) if c in ("PF101", "PF102")] == []
+
+
+def test_shell_push_that_never_writes_the_digest(lint):
+    text = mutate(SHELL_PUSH, '          echo "digest=${digest}" >> "$GITHUB_OUTPUT"\n', "")
+    found = [f for f in lint(text) if f.rule == "PF102"]
+    assert len(found) == 1 and "never writes" in found[0].message
+
+
+def test_pf103_points_at_the_read(lint):
+    text = mutate(GOOD, "    needs: [resolve-version, publish]", "    needs: [resolve-version]")
+    [f] = [f for f in lint(text) if f.rule == "PF103"]
+    row = line_of(text, "IMAGE_DIGEST: ${{ needs.publish")
+    assert (f.line, f.column) == (row, text.splitlines()[row - 1].index("needs.publish") + 1)
+
+
+def test_pf106_sees_job_env_inline_reads_and_earlier_checks(lint):
+    unchecked = mutate(GOOD, '          if [[ ! "${IMAGE_DIGEST}" =~ ^sha256:[0-9a-f]{64}$ ]]; then\n            echo "::error::bad digest"; exit 1\n          fi\n', "")
+    job_env = mutate(unchecked, "          IMAGE_DIGEST: ${{ needs.publish.outputs.digest }}\n", "")
+    job_env = mutate(job_env, "    steps:\n      - name: Promote\n", "    env:\n      IMAGE_DIGEST: ${{ needs.publish.outputs.digest }}\n    steps:\n      - name: Promote\n")
+    assert [f.rule for f in lint(job_env) if f.rule == "PF106"] == ["PF106"]
+    earlier = mutate(job_env, "    steps:\n      - name: Promote\n",
+                     "    steps:\n      - name: Validate\n        run: |\n          [[ \"${IMAGE_DIGEST}\" =~ ^sha256:[0-9a-f]{64}$ ]] || exit 1\n      - name: Promote\n")
+    assert [f for f in lint(earlier) if f.rule == "PF106"] == []
