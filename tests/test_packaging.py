@@ -92,3 +92,22 @@ def test_readme_config_example_is_valid(tmp_path: Path) -> None:
     config = load_config(cwd=tmp_path)
     assert [t.name for t in config.targets] == ["prod", "staging"]
     assert "verify-pin" in render_workflow(config)
+
+
+@pytest.mark.slow
+def test_wheel_declares_every_runtime_dependency(wheel: Path, tmp_path: Path) -> None:
+    """A clean venv with only the wheel and what it declares (resolved from the
+    package index): render and lint work, so no runtime import is undeclared."""
+    venv = tmp_path / "clean"
+    assert _run([sys.executable, "-m", "venv", str(venv)], tmp_path).returncode == 0
+    proc = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], tmp_path)
+    if proc.returncode != 0 and any(s in proc.stderr for s in ("NewConnectionError", "Temporary failure in name resolution", "No matching distribution")):
+        pytest.skip(f"package index unreachable: {proc.stderr.strip().splitlines()[-1]}")
+    assert proc.returncode == 0, proc.stderr
+    env = {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
+    rendered = _run(["pinflow", "render", "--template-name", "codex"], tmp_path, env)
+    assert rendered.returncode == 0, rendered.stderr
+    linted = subprocess.run(["pinflow", "lint", "--dialect", "gitea", "-"], input=rendered.stdout, cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert "0 errors, 0 warnings" in linted.stdout
