@@ -22,7 +22,9 @@ bytecode as they do after `pip install` (an editable checkout under
 PYTHONDONTWRITEBYTECODE=1 recompiles every module of pinflow on every run).
 `--as-is-env` keeps the environment untouched. pinflow's lint cache lives in a
 private PINFLOW_CACHE_DIR: "cold" rows pass `--no-cache`, "warm" rows run
-with the cache the warm-up filled, "first run" rows empty it before each run.
+with the cache the warm-up filled, "first run" rows empty it before each run,
+and the "file just edited" row changes the workflow before each run (what
+pre-commit sees: that file misses, what the config gives lint is cached).
 pinflow runs from a snapshot of the package copied into the temporary folder
 (through a launcher that does what the console script does), so that edits
 to the source tree during a run cannot change the code under test or its
@@ -344,6 +346,7 @@ class Command(NamedTuple):
     argv: list[str]
     cwd: str
     before: Callable[[], None] | None = None  # untimed, before each run
+    env: dict[str, str] = {}  # added to the environment of this command only
 
 
 class Case(NamedTuple):
@@ -391,6 +394,7 @@ def build_inputs(root: Path, files: int) -> tuple[Path, list[Path], Path]:
 def run_once(cmd: Command, env: dict[str, str]) -> Sample:
     if cmd.before is not None:
         cmd.before()
+    env = {**env, **cmd.env}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -406,7 +410,7 @@ def tree_peak_kib(cmd: Command, env: dict[str, str]) -> int:
         return 0
     if cmd.before is not None:
         cmd.before()
-    proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd.argv, cwd=cmd.cwd, env={**env, **cmd.env}, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     done = threading.Event()
@@ -491,8 +495,9 @@ def build_cases(root: Path, one: Path, fleet: list[Path], repo: Path, env: dict[
     zizmor, cjs, actionlint = find_tool("zizmor"), find_tool("check-jsonschema"), find_tool("actionlint")
     cache_dir = env["PINFLOW_CACHE_DIR"]
 
-    def clear_cache() -> None:
-        shutil.rmtree(cache_dir, ignore_errors=True)
+    def clear_cache() -> None:  # the lint cache only: the render rows keep theirs
+        for path in Path(cache_dir).glob("*.lintcache"):
+            path.unlink()
 
     def lint_rows(files: list[str], cwd: str) -> list[Command]:
         rows = []
@@ -503,6 +508,18 @@ def build_cases(root: Path, one: Path, fleet: list[Path], repo: Path, env: dict[
         else:
             rows.append(Command("pinflow", [pinflow, "lint", *files], cwd))
         return rows
+
+    def edited_row(repo: Path, files: list[str]) -> list[Command]:
+        """pre-commit's case: the file just changed (a cache miss), the rest of the cache is warm."""
+        if not pinflow_has_cache(pinflow, env):
+            return []
+        target = repo / files[0]
+        original = target.read_text(encoding="utf-8")
+        edits = iter(range(10**9))
+
+        def edit() -> None:
+            target.write_text(original.replace("name: publish-image", f"name: publish-image  # edit {next(edits)}", 1), encoding="utf-8")
+        return [Command("pinflow (file just edited, cache warm)", [pinflow, "lint", *files], str(repo), edit)]
 
     def peer_rows(files: list[str], cwd: str) -> list[Command]:
         rows = []
@@ -524,11 +541,12 @@ def build_cases(root: Path, one: Path, fleet: list[Path], repo: Path, env: dict[
         Case("lint 1 file", "zizmor", "lint 1 file",
              lint_rows(one_arg, str(root / "one")) + peer_rows(one_arg, str(root / "one"))),
         Case("lint 1 file, repo with pinflow.toml", "zizmor", "lint 1 file",
-             lint_rows(repo_arg, str(repo))),
+             lint_rows(repo_arg, str(repo)) + edited_row(repo, repo_arg)),
         Case(f"lint {len(fleet)} files", "zizmor", f"lint {len(fleet)} files",
              lint_rows(fleet_args, str(root / "fleet")) + peer_rows(fleet_args, str(root / "fleet"))),
         Case("render", "zizmor", "lint 1 file",
-             [Command("pinflow render", [pinflow, "render"], str(render_dir))]),
+             [Command("pinflow render (cold, PINFLOW_NO_CACHE=1)", [pinflow, "render"], str(render_dir), env={"PINFLOW_NO_CACHE": "1"}),
+              Command("pinflow render (warm cache)", [pinflow, "render"], str(render_dir))]),
         Case("--version", "python -c pass", "--version",
              [Command("pinflow --version", [pinflow, "--version"], str(root)),
               Command("python -c pass", [_python_of(pinflow), "-c", "pass"], str(root))]),

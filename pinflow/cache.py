@@ -60,7 +60,9 @@ def enabled() -> bool:
     """False under PINFLOW_NO_CACHE=1 (the CLI's --no-cache is the other switch)."""
     return os.environ.get("PINFLOW_NO_CACHE", "") in ("", "0")
 
-Entry = tuple[int, tuple[tuple[Any, ...], ...]]  # (last run that used it, findings without their path)
+
+# (the last run that used it, the findings without their path, or another value)
+Entry = tuple[int, Any]
 
 
 def cache_dir() -> str:
@@ -101,7 +103,7 @@ def _origin(module: str) -> str:
         spec = find_spec(module)
     except (ImportError, ValueError):
         return module
-    return (spec.origin if spec is not None and spec.origin else module)
+    return spec.origin if spec is not None and spec.origin else module
 
 
 def _stamp(h: Any, path: str) -> None:
@@ -113,6 +115,8 @@ def _stamp(h: Any, path: str) -> None:
 
 
 class LintCache:
+    """One working directory's entries, read once; written by ``save``."""
+
     def __init__(self, path: str | None, entries: dict[bytes, Entry], run: int) -> None:
         self.path = path  # None: nowhere to write
         self.entries = entries
@@ -147,6 +151,23 @@ class LintCache:
 
     def put(self, key: bytes, findings: list[Finding]) -> None:
         self.new[key] = (self.run, tuple(tuple(f)[1:] for f in findings))
+
+    def value_key(self, kind: str, what: str) -> bytes:
+        """The key of another kind of entry (lint keeps what a config gives it)."""
+        h = blake2b(digest_size=16)
+        h.update(f"{kind}\0{what}".encode("utf-8", "surrogateescape"))
+        return h.digest()
+
+    def get_value(self, key: bytes) -> Any:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        self.used.add(key)
+        return entry[1]
+
+    def put_value(self, key: bytes, value: Any) -> None:
+        """``value``: anything marshal keeps (tuples, strings, numbers, None)."""
+        self.new[key] = (self.run, value)
 
     def save(self) -> None:
         """Write when something new was computed; never raise."""

@@ -1,9 +1,10 @@
 """The click commands: they parse options and call one function each.
 
-Every command function returns an exit code; ``_entry.guarded`` (used by
-``main`` and by the click-free lint path) is the single place that turns known
+Every command function returns an exit code; ``cliopts.guarded`` (used by
+``main`` and by the click-free paths) is the single place that turns known
 errors into ``pinflow: error: …`` and exit 2 (pre-commit's pattern), so no
-traceback ever reaches a user. ``lint``'s options are declared in _entry.
+traceback ever reaches a user. ``lint``'s and ``render``'s options are
+declared in cliopts.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import click
 
 from pinflow import __version__
-from pinflow._entry import LINT_OPTIONS, RENDER_OPTIONS, Opt, guarded, lint_command, render_command
+from pinflow.cliopts import LINT_OPTIONS, RENDER_OPTIONS, Opt, guarded, lint_command, render_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,7 +25,7 @@ def cli() -> None:
 
 
 def _options(specs: Sequence[Opt]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """click options from the declarations _entry's fast path parses too."""
+    """click options from the declarations cliopts' fast path parses too."""
     def apply(fn: Callable[..., None]) -> Callable[..., None]:
         for o in reversed(specs):
             kind = click.Choice(list(o.choices)) if o.choices else (click.Path(dir_okay=False) if o.file_path else None)

@@ -13,12 +13,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, NamedTuple, TypeVar
 
 from pinflow import yamlio
-from pinflow.errors import InputError, PinflowError
+from pinflow.errors import InputError
 from pinflow.findings import ERROR, Finding, redact_quoted
 from pinflow.lintctx import Context, Options
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from pinflow.cache import LintCache
 
 WORKFLOW_DIRS = (".gitea/workflows", ".forgejo/workflows", ".github/workflows")
 _GITEA_DIRS = (".gitea", ".forgejo")
@@ -201,7 +203,8 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
 
     check_codes(select, "--select")
     check_codes(ignore, "--ignore")
-    settings = _settings(config_path, select, ignore)
+    store = open_cache() if use_cache else None
+    settings = _settings(config_path, select, ignore, store)
     check_codes(settings.selection.select + settings.selection.ignore, "[lint] in the config")
     files, errors = expand_paths(paths, os.getcwd())
     sources = []
@@ -213,7 +216,7 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
             continue
         opts = Options(dialect_for(f, dialect, settings.dialect), settings.main_branch, settings.gitea_version)
         sources.append((source.path, source.data, opts))
-    results = [FileResult(path, found) for (path, _, _), found in zip(sources, lint_sources(sources, settings.selection, use_cache))]
+    results = [FileResult(path, found) for (path, _, _), found in zip(sources, lint_sources(sources, settings.selection, store=store))]
     findings = [f for r in results for f in r.findings]
     out.write(get_reporter(fmt).report(findings, [r.path for r in results]))
     for line in errors:
@@ -223,18 +226,23 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
     return 1 if any(f.severity == ERROR for f in findings) else 0
 
 
+def open_cache() -> LintCache | None:
+    """This working directory's lint cache, or None when PINFLOW_NO_CACHE says so."""
+    from pinflow import cache
+
+    return cache.LintCache.load(os.getcwd()) if cache.enabled() else None
+
+
 def lint_sources(sources: Sequence[tuple[str, bytes, Options]], selection: Selection = Selection(),
-                 use_cache: bool = False) -> list[list[Finding]]:
+                 use_cache: bool = False, store: LintCache | None = None) -> list[list[Finding]]:
     """The findings of each (path, bytes, options), in order.
 
-    Answers from the cache (pinflow/cache.py) when allowed, computes each
-    distinct content once, and spreads many files over the CPUs.
+    Answers from the cache (pinflow/cache.py: ``store``, or this directory's
+    when ``use_cache``), computes each distinct content once, and spreads
+    many files over the CPUs.
     """
-    store = None
-    if use_cache:
-        from pinflow import cache
-
-        store = cache.LintCache.load(os.getcwd()) if cache.enabled() else None
+    if store is None and use_cache:
+        store = open_cache()
     results: list[list[Finding] | None] = [None] * len(sources)
     keys: list[bytes | None] = [None] * len(sources)
     todo: dict[tuple[bytes, Options], list[int]] = {}
@@ -374,30 +382,88 @@ class _Settings(NamedTuple):
 _CONFIG_FILES = ("pinflow.toml", "pyproject.toml")
 
 
-def _settings(config_path: str | None, select: Sequence[str], ignore: Sequence[str]) -> _Settings:
+class _FromConfig(NamedTuple):
+    """What lint takes from a config."""
+
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    dialect: str | None
+    main_branch: str
+    gitea_version: str
+
+
+def _settings(config_path: str | None, select: Sequence[str], ignore: Sequence[str],
+              store: LintCache | None = None) -> _Settings:
     """CLI selection on top of the config's [lint] section (a config is optional for lint)."""
     defaults = _Settings(Selection(tuple(select), tuple(ignore)), None, "main", "1.22")
     if config_path is None and not any(os.path.isfile(name) for name in _CONFIG_FILES):
         return defaults
+    key = _config_key(config_path, store)
+    cfg = _stored_config(store, key) if store is not None and key is not None else None
+    if cfg is None:
+        cfg = _from_config(config_path)
+        if store is not None and key is not None:
+            store.put_value(key, tuple(cfg))
+    if not isinstance(cfg, _FromConfig):  # no config after all (a pyproject.toml without [tool.pinflow])
+        return defaults
+    sel = tuple(select) or tuple(c.upper() for c in cfg.select)
+    ign = tuple(ignore) + tuple(c.upper() for c in cfg.ignore)
+    return _Settings(Selection(sel, ign), cfg.dialect, cfg.main_branch, cfg.gitea_version)
+
+
+def _from_config(config_path: str | None) -> _FromConfig | tuple[()]:
+    """What the config gives lint; () when there is no config to load."""
     from pathlib import Path
 
     from pinflow.config import find_config, load_config
 
     if config_path is None and find_config(Path.cwd()) is None:
-        return defaults
+        return ()
+    cfg = load_config(config_path, require_template_name=False)
+    return _FromConfig(tuple(cfg.lint.select), tuple(cfg.lint.ignore), cfg.dialect if cfg.source else None,
+                       cfg.main_branch, cfg.gitea_version)
+
+
+def _stored_config(store: LintCache, key: bytes) -> _FromConfig | tuple[()] | None:
+    """A remembered _from_config answer, or None (not there, or not one)."""
+    stored = store.get_value(key)
     try:
-        cfg = load_config(config_path, require_template_name=False)
-    except PinflowError:
-        raise
-    lint_cfg = cfg.lint
-    sel = tuple(select) or tuple(c.upper() for c in lint_cfg.select)
-    ign = tuple(ignore) + tuple(c.upper() for c in lint_cfg.ignore)
-    return _Settings(Selection(sel, ign), cfg.dialect if cfg.source else None, cfg.main_branch, cfg.gitea_version)
+        return _FromConfig(*stored) if stored else (() if stored == () else None)
+    except TypeError:
+        return None
+
+
+def _config_key(config_path: str | None, store: LintCache | None) -> bytes | None:
+    """The lint cache's key for what a config gives lint, or None (do not cache).
+
+    Loading a config (tomllib, validation) costs more than linting a cached
+    file. The outcome depends only on the bytes of the files config.py reads,
+    except `templates_dir`, whose folder must exist: a config naming one is
+    loaded every time. Only successful loads are kept (errors raise first).
+    """
+    if store is None:
+        return None
+    names = [config_path] if config_path is not None else list(_CONFIG_FILES)
+    contents = []
+    for name in names:
+        try:
+            with open(name, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            data = None
+        except OSError:
+            return None
+        if data is not None and b"templates_dir" in data:
+            return None
+        contents.append((name, data))
+    return store.value_key("config", repr(contents))
 
 
 def check_codes(codes: Sequence[str], where: str) -> None:
     """A code or prefix that names no rule is a typo (`PF3O1`): refuse it
     rather than silently select nothing and pass."""
+    if not codes:
+        return  # the common case: nothing to check, and no rule module to import (a cache hit needs none)
     from pinflow.errors import ConfigError
     from pinflow.rules import all_rules
 

@@ -136,8 +136,15 @@ def step_pushes(step: Step) -> bool:
     if step.uses and action_name(step.uses) == BUILD_PUSH_ACTION:
         return _action_pushes(step)
     if step.run:
-        return any(_command_pushes(words) for words in _commands(step.run))
+        return _script_pushes(step.run)
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _script_pushes(script: str) -> bool:
+    # A pure function of the text, asked for every step of every file: a
+    # fleet's repeated scripts are answered once.
+    return any(_command_pushes(words) for words in _commands(script))
 
 
 def _action_pushes(step: Step) -> bool:
@@ -202,7 +209,12 @@ def _commands(script: str) -> list[list[str]]:
 
 
 def job_calls_http(job: Job) -> bool:
-    return any(s.run and any(w and w[0] in _HTTP_TOOLS for w in _commands(s.run)) for s in job.steps)
+    return any(s.run and _script_calls_http(s.run) for s in job.steps)
+
+
+@functools.lru_cache(maxsize=1024)
+def _script_calls_http(script: str) -> bool:
+    return any(w and w[0] in _HTTP_TOOLS for w in _commands(script))
 
 
 def job_sends_http(job: Job) -> bool:

@@ -335,7 +335,7 @@ class _Compiler:
         return _equals_one_of(sub, "const", [sub["const"]])
 
     def _kw_pattern(self, sub: dict[str, Any]) -> _Check:
-        search = re.compile(sub["pattern"]).search
+        search = _lazy_search(sub["pattern"])
 
         def check(inst: Any, path: JsonPath, errors: list[_Error] | None) -> bool:
             if inst.__class__ is not str or search(inst):
@@ -435,7 +435,7 @@ class _Compiler:
     def _object_keys(self, sub: dict[str, Any]) -> _Check:
         """properties + patternProperties + additionalProperties, in one pass over the keys."""
         props = {name: self.compile(s) for name, s in sub.get("properties", {}).items()}
-        patterns = [(re.compile(p).search, self.compile(s)) for p, s in sub.get("patternProperties", {}).items()]
+        patterns = [(_lazy_search(p), self.compile(s)) for p, s in sub.get("patternProperties", {}).items()]
         extra = sub.get("additionalProperties", True)
         extra_check = None if extra is False else self.compile(extra)
 
@@ -582,6 +582,19 @@ def _minimum(sub: dict[str, Any], keyword: str, kind: type) -> _Check:
             _add(errors, _Error(path, keyword, sub))
         return False
     return check
+
+
+def _lazy_search(pattern: str) -> Callable[[str], object]:
+    """``re.compile(pattern).search``, compiled on first use: a config or a
+    workflow meets few of a schema's patterns, and compiling them all costs
+    more than validating."""
+    compiled: list[Callable[[str], object]] = []
+
+    def search(text: str) -> object:
+        if not compiled:
+            compiled.append(re.compile(pattern).search)
+        return compiled[0](text)
+    return search
 
 
 def _maximum(sub: dict[str, Any], keyword: str, kind: type) -> _Check:

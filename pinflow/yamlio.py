@@ -195,6 +195,8 @@ def _resolver_class() -> type:
     each loader keeps the first one."""
     from ruamel.yaml.resolver import VersionedResolver
 
+    tags: dict[tuple[Any, ...], Any] = {}
+
     class _Resolver(VersionedResolver):
         @property
         def versioned_resolver(self) -> Any:
@@ -203,6 +205,22 @@ def _resolver_class() -> type:
             except AttributeError:
                 self._pinflow_resolvers = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
                 return self._pinflow_resolvers
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            # With no path resolvers (pinflow adds none), a tag depends on these
+            # and the loader's YAML version only; workflows repeat their scalars
+            # (`ubuntu-latest`, `true`, step keys) file after file. Tags are
+            # never changed in place, so nodes may share one.
+            key = (self._loader_version, kind, value, implicit)
+            try:
+                return tags[key]
+            except KeyError:
+                if len(tags) >= 50_000:
+                    tags.clear()
+                found = tags[key] = VersionedResolver.resolve(self, kind, value, implicit)
+                return found
+            except TypeError:  # an unhashable argument: ask ruamel
+                return VersionedResolver.resolve(self, kind, value, implicit)
 
     return _Resolver
 

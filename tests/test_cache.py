@@ -102,6 +102,29 @@ def test_changing_the_options_or_the_config_misses(repo: Path, cli) -> None:
     assert "from the cache" not in cli(["lint"]).out
 
 
+def test_what_the_config_gives_lint_follows_the_config(repo: Path, cli) -> None:
+    config = repo / "pinflow.toml"
+    config.write_text('template_name = "x"\n[lint]\nignore = ["PF3"]\n')
+    assert "PF301" not in cli(["lint"]).out
+    assert "PF301" not in cli(["lint"]).out  # the second run takes it from the cache
+    config.write_text('template_name = "x"\n[lint]\nignore = ["PF4"]\n')
+    assert "PF301" in cli(["lint"]).out
+    config.write_text('template_name = "x"\n[lint]\nignore = ["PF9"]\n')  # now invalid: every run says so
+    for _ in range(2):
+        res = cli(["lint"])
+        assert res.code == 2 and "[lint]" in res.err
+
+
+def test_a_config_naming_a_templates_dir_is_loaded_every_time(repo: Path, cli) -> None:
+    # Its folder must exist, which the config's bytes cannot tell.
+    (repo / "tpl").mkdir()
+    (repo / "pinflow.toml").write_text('template_name = "x"\ntemplates_dir = "tpl"\n')
+    assert cli(["lint"]).code == 1
+    (repo / "tpl").rmdir()
+    res = cli(["lint"])
+    assert res.code == 2 and "templates_dir" in res.err
+
+
 def test_a_new_pinflow_version_or_changed_code_starts_afresh(repo: Path, cli, monkeypatch: pytest.MonkeyPatch,
                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
     cli(["lint"])

@@ -149,6 +149,7 @@ def test_render_refuses_or_keeps_the_contract(tmp_path_factory, data):
                                for line in res.err.splitlines()), res.err
         return
     dialect = "github" if data.get("dialect") == "github" else "gitea"
-    branch = str(data.get("main_branch", "main"))
+    # Only a string survives to the config (None is dropped, other types refused).
+    branch = data["main_branch"] if isinstance(data.get("main_branch"), str) else "main"
     errors = [f for f in lint_text(res.out, "rendered.yml", dialect, branch) if f.severity == "error"]
     assert errors == []

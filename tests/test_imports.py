@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from pinflow import _entry, config, lint
+from pinflow import cliopts, config, lint
 from pinflow.cli import cli as click_cli
 from pinflow.rules import all_rules
 
@@ -54,7 +54,7 @@ def test_version_imports_no_validator_no_templates_no_click(tmp_path: Path) -> N
     code, modules = imported(["--version"], tmp_path)
     assert code == 0
     assert not _tops(modules) & (HEAVY | {"ruamel", "tree_sitter"})
-    assert not {"pinflow.schema", "pinflow.config", "pinflow.lint"} & modules
+    assert not {"pinflow.schema", "pinflow.config", "pinflow.lint", "pinflow.cliopts", "typing"} & modules
 
 
 @pytest.mark.parametrize("with_config", [False, True])
@@ -77,6 +77,17 @@ def test_a_cache_hit_loads_neither_yaml_nor_shell_nor_rules(repo: Path, tmp_path
     parsing = {"ruamel.yaml", "tree_sitter", "pinflow.shell", "pinflow.schema", "pinflow.rules.http"}
     assert parsing <= cold
     assert not parsing & warm and not _tops(warm) & HEAVY  # (the fingerprint only locates ruamel.yaml)
+
+
+def test_a_cache_hit_in_a_repo_with_a_config_loads_no_config_code(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    (repo / "pinflow.toml").write_text('template_name = "codex"\n[lint]\nignore = ["PF4"]\n')
+    env = {"PINFLOW_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+    argv = ["lint", ".gitea/workflows/publish.yml"]
+    _, cold = imported(argv, repo, **env)
+    code, warm = imported(argv, repo, **env)
+    assert code == 0
+    assert {"pinflow.config", "tomllib"} <= cold
+    assert not {"pinflow.config", "tomllib", "ruamel.yaml"} & warm
 
 
 def test_a_cached_render_does_not_import_jinja2(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -122,7 +133,7 @@ def _click_values(command: click.Command, args: list[str]) -> dict[str, object]:
 
 @pytest.mark.parametrize("args", AGREE)
 def test_fast_lint_parser_agrees_with_click(args: list[str]) -> None:
-    parsed = _entry.parse_fast(_entry.LINT_OPTIONS, args)
+    parsed = cliopts.parse_fast(cliopts.LINT_OPTIONS, args)
     assert parsed is not None
     paths, values = parsed
     assert {**values, "paths": tuple(paths)} == _click_values(click_cli.commands["lint"], args)
@@ -130,25 +141,25 @@ def test_fast_lint_parser_agrees_with_click(args: list[str]) -> None:
 
 @pytest.mark.parametrize("args", DEFER)
 def test_fast_lint_parser_defers_what_click_must_word(args: list[str]) -> None:
-    assert _entry.parse_fast(_entry.LINT_OPTIONS, args) is None
+    assert cliopts.parse_fast(cliopts.LINT_OPTIONS, args) is None
 
 
 @pytest.mark.parametrize("args", [
     [], ["--template-name", "codex"], ["--set", "a=1", "--set=b=2", "-o", "out.yml"], ["--output=x.yml", "--dialect", "github"],
 ])
 def test_fast_render_parser_agrees_with_click(args: list[str]) -> None:
-    parsed = _entry.parse_fast(_entry.RENDER_OPTIONS, args)
+    parsed = cliopts.parse_fast(cliopts.RENDER_OPTIONS, args)
     assert parsed is not None and parsed[0] == []
     assert parsed[1] == _click_values(click_cli.commands["render"], args)
 
 
 @pytest.mark.parametrize("args", [["-o=x.yml"], ["-ox.yml"], ["--dialect", "gitlab"], ["--set"]])
 def test_fast_render_parser_defers(args: list[str]) -> None:
-    assert _entry.parse_fast(_entry.RENDER_OPTIONS, args) is None
+    assert cliopts.parse_fast(cliopts.RENDER_OPTIONS, args) is None
 
 
 def test_a_directory_for_config_goes_to_click(tmp_path: Path) -> None:
-    assert _entry.parse_fast(_entry.LINT_OPTIONS, ["--config", str(tmp_path)]) is None
+    assert cliopts.parse_fast(cliopts.LINT_OPTIONS, ["--config", str(tmp_path)]) is None
     with pytest.raises(click.BadParameter):
         _click_values(click_cli.commands["lint"], ["--config", str(tmp_path)])
 
