@@ -42,12 +42,6 @@ def render(**options: Any) -> None:
     raise SystemExit(render_command(**options))
 
 
-def _format_choices() -> list[str]:
-    from pinflow.reporters import REPORTERS
-
-    return sorted(REPORTERS)
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @_options(LINT_OPTIONS)

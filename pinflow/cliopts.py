@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from pinflow.reporters import FORMATS
+
 
 class Opt(NamedTuple):
     """One option of a command, as both parsers read it."""
@@ -33,7 +35,7 @@ class Opt(NamedTuple):
 
 
 LINT_OPTIONS = (
-    Opt(("--format",), "fmt", "Output format.", ("text", "json", "sarif", "github"), "text"),
+    Opt(("--format",), "fmt", "Output format.", FORMATS, "text"),
     Opt(("--dialect",), "dialect", "Forge dialect (auto: from the path).", ("auto", "gitea", "github"), "auto"),
     Opt(("--select",), "select", "Only these rule codes or prefixes (comma-separated)."),
     Opt(("--ignore",), "ignore", "Skip these rule codes or prefixes (comma-separated)."),

@@ -19,6 +19,8 @@ _WHERE = {
     "sarif": ("pinflow.reporters.sarif", "SarifReporter"),
     "github": ("pinflow.reporters.github", "GithubReporter"),
 }
+# The `--format` choices of `pinflow lint`: a new reporter is one entry above.
+FORMATS: tuple[str, ...] = tuple(_WHERE)
 
 
 def _load(name: str) -> type[Reporter]:
