@@ -196,10 +196,15 @@ def _read(path: str) -> tuple[int, dict[bytes, Entry]]:
 
 
 def _write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path)
+    if _write_quietly(path, data):
+        _prune(os.path.dirname(path), SUFFIX, MAX_FILES)
+
+
+def _write_quietly(path: str, data: bytes) -> bool:
+    """Atomic, best effort: a cache that cannot be written is simply not used."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -208,8 +213,8 @@ def _write(path: str, data: bytes) -> None:
             os.unlink(tmp)
         except OSError:
             pass
-        return
-    _prune(folder, SUFFIX, MAX_FILES)
+        return False
+    return True
 
 
 def _prune(folder: str, suffix: str, keep: int) -> None:
@@ -260,17 +265,5 @@ class RenderCache:
             return None
 
     def put(self, text: str) -> None:
-        folder = os.path.dirname(self.path)
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(folder, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            os.replace(tmp, self.path)
-        except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            return
-        _prune(folder, ".yml", MAX_RENDERS)
+        if _write_quietly(self.path, text.encode("utf-8")):
+            _prune(os.path.dirname(self.path), ".yml", MAX_RENDERS)
