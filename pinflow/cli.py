@@ -55,11 +55,13 @@ def lint(paths: tuple[str, ...], **options: Any) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
 @click.option("--semantic", is_flag=True, help="Compare parsed YAML instead of bytes (ignores comments and formatting).")
 @click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "github"]), help="Output format.")
-def check(workflow: str | None, config_path: str | None, semantic: bool, fmt: str) -> None:
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="The same overrides the file was rendered with (see its header).")
+def check(workflow: str | None, config_path: str | None, semantic: bool, fmt: str, overrides: tuple[str, ...]) -> None:
     """Fail when the committed workflow differs from its render."""
     from pinflow.drift import run_check
 
-    raise SystemExit(run_check(workflow=workflow, config_path=config_path, semantic=semantic, fmt=fmt, out=sys.stdout, err=sys.stderr))
+    raise SystemExit(run_check(workflow=workflow, config_path=config_path, semantic=semantic, fmt=fmt, out=sys.stdout, err=sys.stderr,
+                               overrides=list(overrides)))
 
 
 @cli.command()

@@ -562,11 +562,24 @@ def _slice_jobs(text: str, wanted: tuple[str, ...], where: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
+def shown_path(path: str) -> str:
+    """A workflow path as headers and messages show it: normalised, and
+    relative when it is below the working folder (no machine paths in files)."""
+    if os.path.isabs(path):
+        rel = os.path.relpath(path)
+        return rel if not rel.startswith("..") else os.path.normpath(path)
+    return os.path.normpath(path)
+
+
 def run_render(*, template_name: str | None, config_path: str | None, overrides: Sequence[str],
                dialect: str | None, output: str | None, out: IO[str], err: IO[str]) -> int:
     from pinflow.config import load_config
 
     config = load_config(config_path=config_path, overrides=overrides, template_name=template_name, dialect=dialect)
+    if output is not None:
+        # The header's "regenerate with" names the file this render goes to
+        # (relative to here when it is below here: no machine paths in files).
+        config = config._replace(output=shown_path(output))
     text = render_workflow(config)
     if output is None:
         out.write(text)

@@ -128,7 +128,10 @@ def test_explicit_workflow_argument(repo, cli):
     target = make_repo(repo)
     other = repo / "elsewhere.yml"
     other.write_bytes(target.read_bytes())
-    assert cli(["check", "elsewhere.yml"]).code == 0
+    # A copy's header names the other file: that is drift; a render to it is not.
+    assert cli(["check", "elsewhere.yml"]).code == 1
+    assert cli(["render", "-o", "elsewhere.yml"]).code == 0
+    assert cli(["check", "./elsewhere.yml"]).code == 0
     other.write_text(other.read_text() + "# hand edit\n")
     res = cli(["check", "elsewhere.yml"])
     assert res.code == 1 and "--- a/elsewhere.yml (committed)" in res.out
@@ -391,3 +394,20 @@ def test_check_does_not_import_jinja_until_it_renders():
     code = "import sys, pinflow.drift; print('jinja2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ}).stdout
     assert out.strip() == "False"
+
+
+def test_header_names_the_real_output_path_and_check_follows_it(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pinflow.toml").write_text('template_name = "codex"\n')
+    assert cli(["render", "-o", "ci/custom.yml"]).code == 0
+    assert "#   pinflow render -o ci/custom.yml" in (tmp_path / "ci" / "custom.yml").read_text()
+    assert cli(["check", "ci/custom.yml"]).code == 0
+
+
+def test_a_render_with_set_is_checked_with_set(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pinflow.toml").write_text('template_name = "codex"\n')
+    assert cli(["render", "--set", "promote.verify=true", "-o", ".gitea/workflows/publish-image.yml"]).code == 0
+    res = cli(["check"])
+    assert res.code == 1 and "rendered with `pinflow render --set promote.verify=true" in res.out
+    assert cli(["check", "--set", "promote.verify=true"]).code == 0
