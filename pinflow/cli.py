@@ -127,8 +127,14 @@ def _click_main(args: list[str]) -> int:
         cli.main(args=args, prog_name="pinflow", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.UsageError as exc:
+        # One line, like every other error; the command's help says the rest.
+        ctx = exc.ctx
+        where = f"`{ctx.command_path} --help`" if ctx is not None else "`pinflow --help`"
+        sys.stderr.write(f"pinflow: error: {exc.format_message()} (see {where})\n")
+        return 2
     except click.ClickException as exc:
-        exc.show()
+        sys.stderr.write(f"pinflow: error: {exc.format_message()}\n")
         return 2
     except click.exceptions.Abort:
         sys.stderr.write("pinflow: aborted\n")

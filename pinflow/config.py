@@ -125,6 +125,10 @@ def find_config(cwd: Path) -> Path | None:
     own = cwd / CONFIG_NAME
     if own.is_file():
         return own
+    if own.is_symlink() or own.exists():
+        # There but unusable: naming it beats rendering from the defaults.
+        what = "is a directory" if own.is_dir() else ("is a dangling symlink" if own.is_symlink() and not own.exists() else "is not a regular file")
+        raise ConfigError(f"{CONFIG_NAME}: {what}")
     pyproject = cwd / PYPROJECT
     if not pyproject.is_file():
         return None

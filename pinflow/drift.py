@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from pinflow import __version__
-from pinflow.errors import ConfigError, InputError
+from pinflow.errors import ConfigError, InputError, PinflowError
 from pinflow.findings import ERROR, Finding, redact
 
 if TYPE_CHECKING:
@@ -403,7 +403,12 @@ def _scalar(value: Any) -> str:
 
 def run_check(*, workflow: str | None, config_path: str | None, semantic: bool, fmt: str,
               out: IO[str], err: IO[str], overrides: Sequence[str] = ()) -> int:
-    report = check_repo(Path.cwd(), config_path=config_path, workflow=workflow, semantic=semantic, overrides=overrides)
+    try:
+        report = check_repo(Path.cwd(), config_path=config_path, workflow=workflow, semantic=semantic, overrides=overrides)
+    except PinflowError as exc:
+        if fmt == "json":  # machines read stdout: say it failed there too (exit 2 follows)
+            out.write(json.dumps({"in_sync": False, "status": "error", "error": exc.message}, indent=2) + "\n")
+        raise
     out.write(_FORMATS[fmt](report, semantic))
     return report.exit_code
 

@@ -179,15 +179,27 @@ def expand_paths(paths: Sequence[str], cwd: Path | str) -> tuple[list[str], list
     files, errors = [], []
     for p in paths:
         if p != "-" and os.path.isdir(p):
-            from pathlib import Path
-
-            names = _yaml_files(Path(p))
-            files.extend(str(Path(p) / n) for n in names)
-            if not names:
-                errors.append(f"{p}: no *.yml or *.yaml files in this directory")
+            found = _folder_workflows(p)
+            files.extend(found)
+            if not found:
+                errors.append(f"{p}: no workflow files in this directory (nor under {', '.join(WORKFLOW_DIRS)})")
         else:
             files.append(p)
     return files, errors
+
+
+def _folder_workflows(folder: str) -> list[str]:
+    """What a folder argument means: a repo root gives its workflow folders
+    (`pinflow lint .` must not lint .pre-commit-config.yaml), `.gitea` its
+    `workflows/`, any other folder its own *.yml/*.yaml files."""
+    from pathlib import Path
+
+    base = Path(folder)
+    roots = [base / d for d in WORKFLOW_DIRS if (base / d).is_dir()]
+    if not roots and base.resolve().name in (".gitea", ".forgejo", ".github") and (base / "workflows").is_dir():
+        roots = [base / "workflows"]
+    roots = roots or [base]
+    return [str(root / name) for root in roots for name in _yaml_files(root)]
 
 
 def _yaml_files(folder: Path | str) -> list[str]:
@@ -218,7 +230,7 @@ def run_lint(paths: Sequence[str], fmt: str, dialect: str, select: Sequence[str]
         sources.append((source.path, source.data, opts))
     results = [FileResult(path, found) for (path, _, _), found in zip(sources, lint_sources(sources, settings.selection, store=store))]
     findings = [f for r in results for f in r.findings]
-    out.write(get_reporter(fmt).report(findings, [r.path for r in results]))
+    out.write(get_reporter(fmt).report(findings, [r.path for r in results], errors))
     for line in errors:
         err.write(f"pinflow: error: {line}\n")
     if errors:
@@ -396,7 +408,7 @@ def _settings(config_path: str | None, select: Sequence[str], ignore: Sequence[s
               store: LintCache | None = None) -> _Settings:
     """CLI selection on top of the config's [lint] section (a config is optional for lint)."""
     defaults = _Settings(Selection(tuple(select), tuple(ignore)), None, "main", "1.22")
-    if config_path is None and not any(os.path.isfile(name) for name in _CONFIG_FILES):
+    if config_path is None and not any(os.path.lexists(name) for name in _CONFIG_FILES):
         return defaults
     key = _config_key(config_path, store)
     cfg = _stored_config(store, key) if store is not None and key is not None else None

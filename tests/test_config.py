@@ -281,3 +281,16 @@ def test_loading_a_config_does_not_import_jinja2(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("kind", ["directory", "dangling"])
+def test_an_unusable_pinflow_toml_is_named(cli, tmp_path, monkeypatch, kind):
+    monkeypatch.chdir(tmp_path)
+    if kind == "directory":
+        (tmp_path / "pinflow.toml").mkdir()
+    else:
+        (tmp_path / "pinflow.toml").symlink_to(tmp_path / "nowhere.toml")
+    (tmp_path / "wf.yml").write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n")
+    for argv in (["render"], ["check"], ["lint", "wf.yml"]):
+        res = cli(argv)
+        assert res.code == 2 and "pinflow.toml: is a" in res.err, (argv, res.err)

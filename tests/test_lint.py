@@ -162,3 +162,13 @@ def test_dialect_from_inside_the_workflow_folder(tmp_path, monkeypatch):
 def test_control_character_position():
     [f] = lint_text('on: push\njobs:\n  a:\n    runs-on: x\n    name: "a\x01b"\n', "x.yml")
     assert (f.rule, f.line, f.column) == ("PF001", 5, 13)
+
+
+def test_a_repo_root_argument_means_its_workflow_folders(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / ".gitea/workflows/publish.yml", GOOD)
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    res = cli(["lint", "."])
+    assert res.code == 0 and "1 file checked" in res.out
+    res = cli(["lint", ".gitea"])
+    assert res.code == 0 and "1 file checked" in res.out

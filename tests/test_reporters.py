@@ -54,3 +54,20 @@ def test_sarif_locations_are_uri_references():
     doc = json.loads(get_reporter("sarif").report(findings, [f.path for f in findings]))
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]]
     assert uris == ["dir/my%20flow%231.yml", "file:///abs/x%20y.yml", "stdin"]
+
+
+def test_machine_formats_carry_unreadable_paths(cli, tmp_path):
+    missing = str(tmp_path / "nope.yml")
+    res = cli(["lint", "--format", "json", missing])
+    assert res.code == 2 and json.loads(res.out)["errors"] == [f"{missing}: no such file"]
+    res = cli(["lint", "--format", "sarif", missing])
+    [invocation] = json.loads(res.out)["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["toolExecutionNotifications"][0]["message"]["text"] == f"{missing}: no such file"
+
+
+def test_check_json_reports_a_config_error_on_stdout(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pinflow.toml").write_text('template_nme = "x"\n')
+    res = cli(["check", "--format", "json"])
+    assert res.code == 2 and json.loads(res.out)["status"] == "error" and "template_nme" in res.err

@@ -6,9 +6,13 @@ from pinflow.findings import ERROR, WARNING, Finding
 
 
 class Reporter:
-    """Formats the findings of one lint run (all files at once)."""
+    """Formats the findings of one lint run (all files at once).
 
-    def report(self, findings: Sequence[Finding], files: Sequence[str]) -> str:
+    ``errors`` are the paths that could not be read (one line each): text and
+    github leave them to stderr, json and sarif carry them so a machine
+    reading only the report never takes a failed run for a clean one."""
+
+    def report(self, findings: Sequence[Finding], files: Sequence[str], errors: Sequence[str] = ()) -> str:
         raise NotImplementedError
 
 

@@ -16,7 +16,7 @@ def _escape_property(value: str) -> str:
 
 
 class GithubReporter(Reporter):
-    def report(self, findings: Sequence[Finding], files: Sequence[str]) -> str:
+    def report(self, findings: Sequence[Finding], files: Sequence[str], errors: Sequence[str] = ()) -> str:
         lines = []
         for f in findings:
             level = "error" if f.severity == "error" else "warning"

@@ -8,10 +8,11 @@ from pinflow.reporters.base import Reporter, summary
 
 
 class JsonReporter(Reporter):
-    def report(self, findings: Sequence[Finding], files: Sequence[str]) -> str:
+    def report(self, findings: Sequence[Finding], files: Sequence[str], errors: Sequence[str] = ()) -> str:
         doc = {
             "findings": [f._asdict() for f in findings],
             "files": list(files),
+            "errors": list(errors),
             "summary": summary(findings, files),
         }
         return json.dumps(doc, indent=2) + "\n"

@@ -12,7 +12,7 @@ _DOCS = "https://github.com/pinflow/pinflow/blob/main/docs/rules/{code}.md"
 
 
 class SarifReporter(Reporter):
-    def report(self, findings: Sequence[Finding], files: Sequence[str]) -> str:
+    def report(self, findings: Sequence[Finding], files: Sequence[str], errors: Sequence[str] = ()) -> str:
         from pinflow.rules import all_rules, get_rule
 
         codes = sorted({f.rule for f in findings})
@@ -47,6 +47,10 @@ class SarifReporter(Reporter):
             "runs": [{
                 "tool": {"driver": {"name": "pinflow", "version": __version__, "informationUri": "https://github.com/pinflow/pinflow", "rules": rules}},
                 "artifacts": [{"location": {"uri": _uri(p)}} for p in files],
+                "invocations": [{
+                    "executionSuccessful": not errors,
+                    "toolExecutionNotifications": [{"level": "error", "message": {"text": e}} for e in errors],
+                }],
                 "results": results,
             }],
         }

@@ -11,7 +11,7 @@ def _plural(n: int, word: str) -> str:
 
 
 class TextReporter(Reporter):
-    def report(self, findings: Sequence[Finding], files: Sequence[str]) -> str:
+    def report(self, findings: Sequence[Finding], files: Sequence[str], errors: Sequence[str] = ()) -> str:
         lines = [f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}" + ("" if f.severity == "error" else " (warning)") for f in findings]
         s = summary(findings, files)
         lines.append(
