@@ -151,9 +151,10 @@ class _Raw(NamedTuple):
     key_prefix: str  # "tool.pinflow." inside pyproject.toml
 
 
-def _read(path: Path, label: str) -> _Raw:
+def read_toml(path: Path, label: str, kind: str = "config file") -> dict[str, Any]:
+    """A TOML file's data; every way it can fail is one ConfigError naming it."""
     if path.is_dir():
-        raise ConfigError(f"{label}: is a directory, not a config file")
+        raise ConfigError(f"{label}: is a directory, not a {kind}")
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -163,10 +164,14 @@ def _read(path: Path, label: str) -> _Raw:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{label}: not UTF-8 (byte {exc.start})") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already carries "(at line L, column C)".
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+
+
+def _read(path: Path, label: str) -> _Raw:
+    data = read_toml(path, label)
     if path.name != PYPROJECT:
         return _Raw(data, label, "")
     tool = data.get("tool")

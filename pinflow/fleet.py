@@ -87,23 +87,9 @@ def load_fleet_file(path: str) -> list[Repo]:
     ``repos = ["../codex", ...]`` and/or ``[[repo]]`` tables with ``path``
     and an optional ``config``. Raises ConfigError naming the file and key.
     """
-    if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from pinflow.config import read_toml
 
-    try:
-        data = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a fleet file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = read_toml(Path(path), path, "fleet file")
     base = Path(path).parent
     repos = [_fleet_repo(path, base, f"repos[{i}]", {"path": item}) for i, item in enumerate(_list(path, data, "repos"))]
     repos += [_fleet_repo(path, base, f"repo[{i}]", item) for i, item in enumerate(_list(path, data, "repo"))]

@@ -25,7 +25,7 @@ from pinflow import __version__, model, yamlio
 from pinflow.config import DEFAULT_OUTPUT, IMAGE_PATH, PYPROJECT, REGISTRY_KEYS, SCHEMA
 from pinflow.errors import ConfigError, InputError, PinflowError
 from pinflow.tomlfmt import toml_value
-from pinflow.lintctx import BUILD_PUSH_ACTION, Context, Options, Publisher, action_name
+from pinflow.lintctx import BUILD_PUSH_ACTION, IMAGE_PUSHES, Context, Options, Publisher, action_name
 from pinflow.model import Job, Step, Workflow
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ _MAX_DEPTH = 8  # env values that name other env values: stop before a cycle bit
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 # Wrappers that run their arguments as a command (`timeout 480 docker push …`).
-_PUSHES = (("docker", "push"), ("docker", "image", "push"), ("podman", "push"), ("buildah", "push"))
 _DOCKER_RUN_VALUE_OPTS = frozenset({
     "-e", "--env", "--env-file", "--entrypoint", "--name", "-v", "--volume", "--mount", "--network", "--net",
     "-u", "--user", "-w", "--workdir", "--platform", "-p", "--publish", "--add-host", "--cpus", "-m", "--memory",
@@ -155,7 +154,7 @@ def _commands(script: str) -> list[tuple[int, int, list[str]]]:
 
 
 def _push_args(words: list[str]) -> list[str] | None:
-    for head in _PUSHES:
+    for head in IMAGE_PUSHES:
         if tuple(words[: len(head)]) == head:
             return [w for w in words[len(head):] if not w.startswith("-")]
     return None

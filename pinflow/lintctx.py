@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from pinflow.expressions import Node as ExprNode
 
 BUILD_PUSH_ACTION = "docker/build-push-action"
-_PUSH_COMMANDS = (
-    ("docker", "push"), ("docker", "image", "push"), ("podman", "push"), ("buildah", "push"),
+# Commands that push one image, named by their first plain argument.
+IMAGE_PUSHES = (("docker", "push"), ("docker", "image", "push"), ("podman", "push"), ("buildah", "push"))
+_PUSH_COMMANDS = IMAGE_PUSHES + (
     ("docker", "manifest", "push"), ("podman", "manifest", "push"), ("buildah", "manifest", "push"),
     ("docker", "buildx", "imagetools", "create"),
 )
@@ -209,7 +210,11 @@ def _commands(script: str) -> list[list[str]]:
 
 
 def job_calls_http(job: Job) -> bool:
-    return any(s.run and _script_calls_http(s.run) for s in job.steps)
+    return any(step_calls_http(s) for s in job.steps)
+
+
+def step_calls_http(step: Step) -> bool:
+    return bool(step.run) and _script_calls_http(step.run or "")
 
 
 @functools.lru_cache(maxsize=1024)

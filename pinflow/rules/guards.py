@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pinflow import model
-from pinflow.lintctx import Context, Hit, condition, job_calls_http
+from pinflow.lintctx import Context, Hit, condition, step_calls_http
 from pinflow.model import Job
 from pinflow.rules import rule
 
@@ -62,10 +62,8 @@ def _steps_guarded(ctx: Context, job: Job, branch: str) -> bool:
     """No job-level guard, but every step that calls out is itself main-only."""
     from pinflow.expressions import implies_ref
 
-    from pinflow.lintctx import _commands  # noqa: PLC2701 - same package
-
-    calling = [s for s in job.steps if s.run and any(w and w[0] in ("curl", "wget") for w in _commands(s.run))]
-    if not calling or not job_calls_http(job):
+    calling = [s for s in job.steps if step_calls_http(s)]
+    if not calling:
         return False
     for step in calling:
         cond = condition(step.if_)
