@@ -22,9 +22,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(f"pinflow {__version__}\n")
         return 0
     if args[:1] in (["lint"], ["render"]):
-        from pinflow import cliopts
+        import gc
 
-        code = cliopts.run(args)
+        # These runs are short and leave next to no reference cycles (lint's
+        # peak memory over 1000 files is the same without the collector), but
+        # the collector's passes over every module and syntax node cost ~4 ms
+        # of a one-file lint, about 7% of it. (Restored for in-process callers.)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            from pinflow import cliopts
+
+            code = cliopts.run(args)
+        finally:
+            if collecting:
+                gc.enable()
         if code is not None:
             return code
     from pinflow.cli import main as cli_main

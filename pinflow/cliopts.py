@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
+from pinflow.records import NamedTuple
 from pinflow.reporters import FORMATS
 
 

@@ -14,9 +14,10 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from pinflow.errors import ConfigError
+from pinflow.records import NamedTuple
 
 if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
     import tomllib

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from pinflow.records import NamedTuple
 from pinflow.resources import load_schema
 from pinflow.tomlfmt import toml_value
 

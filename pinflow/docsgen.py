@@ -24,9 +24,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from pinflow import __version__
+from pinflow.records import NamedTuple
 from pinflow.rules import all_rules, render_doc
 
 # ---------------------------------------------------------------------------

@@ -25,11 +25,12 @@ import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any
 
 from pinflow import __version__
 from pinflow.errors import ConfigError, InputError, PinflowError
 from pinflow.findings import ERROR, Finding, redact
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node
@@ -286,8 +287,9 @@ def _parse_text(text: str) -> _Parsed | None:
     from pinflow import yamlio
 
     try:
-        # compose() bounds size, depth and alias expansion before anything is built.
-        root = yamlio.compose(text)
+        # compose() bounds size, depth and alias expansion before anything is
+        # built; ruamel's constructor below needs ruamel's own nodes.
+        root = yamlio.compose(text, fast=False)
         data = YAML(typ="safe", pure=False).constructor.construct_document(root) if root is not None else None
     except (yamlio.YamlProblem, YAMLError, RecursionError):
         return None

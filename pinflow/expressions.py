@@ -23,7 +23,9 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, Union
+from typing import Any, Union
+
+from pinflow.records import NamedTuple
 
 
 class ExprError(ValueError):

@@ -1,7 +1,8 @@
 """The record every rule yields and every reporter reads."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from pinflow.records import NamedTuple
+
 
 ERROR = "error"
 WARNING = "warning"

@@ -24,13 +24,14 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any
 
 from pinflow import model, yamlio
 from pinflow.errors import ConfigError, InputError
 from pinflow.findings import ERROR, Finding
 from pinflow.lint import Selection, dialect_for, expand_paths, lint_text
 from pinflow.lintctx import Context, Options, Publisher, condition, output_step_id, output_step_ref
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node

@@ -29,9 +29,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any
 
 from pinflow.errors import ConfigError, PinflowError
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future

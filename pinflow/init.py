@@ -19,11 +19,12 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any
 
 from pinflow import __version__, model, yamlio
 from pinflow.config import DEFAULT_OUTPUT, IMAGE_PATH, PYPROJECT, REGISTRY_KEYS, SCHEMA
 from pinflow.errors import ConfigError, InputError, PinflowError
+from pinflow.records import NamedTuple
 from pinflow.tomlfmt import toml_value
 from pinflow.lintctx import BUILD_PUSH_ACTION, IMAGE_PUSHES, Context, Options, Publisher, action_name
 from pinflow.model import Job, Step, Workflow

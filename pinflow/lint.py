@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, TYPE_CHECKING, NamedTuple, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from pinflow import yamlio
 from pinflow.errors import InputError
 from pinflow.findings import ERROR, Finding, redact_quoted
 from pinflow.lintctx import Context, Options
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from pathlib import Path

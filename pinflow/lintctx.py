@@ -8,10 +8,11 @@ real repos push with a shell `docker push` as often as with an action.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pinflow import model
 from pinflow.model import Job, Pos, Step, Workflow
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node

@@ -7,7 +7,9 @@ expanded). Lenient by design: a value of the wrong type is simply absent here
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node

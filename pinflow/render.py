@@ -19,11 +19,12 @@ import os
 import shlex
 import time
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any
 
 from pinflow import __version__
 from pinflow.config import Config, default_output_path
 from pinflow.errors import ConfigError, TemplateError
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     import jinja2

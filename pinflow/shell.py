@@ -30,7 +30,9 @@ import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
@@ -447,6 +449,7 @@ def _parse_errors(src: _Src) -> list[tuple[int, int]]:
 # test that tells them apart is explored for each.
 _ERROR_CODES = frozenset({"400", "401", "403", "404", "409", "422", "429", "500", "502", "503"})
 _OK_CODES = frozenset({"200", "201", "202", "204"})
+_JUST_200 = frozenset({"200"})
 
 
 class Val(NamedTuple):
@@ -596,9 +599,11 @@ class _Interp:
     """Runs a script abstractly for one call (`target`), which gets HTTP status
     `code` every time it runs; every other command succeeds."""
 
-    def __init__(self, src: _Src, shell: Shell, target: Span, code: str) -> None:
-        self.src, self.shell, self.target, self.code = src, shell, target, code
-        self.error = not code.startswith("2")
+    def __init__(self, src: _Src, shell: Shell, target: Span, codes: frozenset[str]) -> None:
+        # Several codes at once: the response variable holds all of them and
+        # every test on it splits the path (see _judge). All 2xx or all not.
+        self.src, self.shell, self.target, self.codes = src, shell, target, codes
+        self.error = not min(codes).startswith("2")
         self.steps = 0
 
     # -- entry ----------------------------------------------------------------
@@ -1259,9 +1264,9 @@ class _Interp:
         erroring = is_target and self.error
         if erroring and opts.fail is None:
             st.doubt(opts.why_unknown)
-        code = self.code if is_target else "200"
+        codes = self.codes if is_target else _JUST_200
         if opts.write is not None and opts.body_elsewhere and "%" not in opts.write.replace("\x00", ""):
-            out = Val(frozenset({opts.write.replace("\x00", code).rstrip("\n")}), taint="code" if is_target else "")
+            out = Val(frozenset(opts.write.replace("\x00", c).rstrip("\n") for c in codes), taint="code" if is_target else "")
         elif erroring and opts.fail and not opts.fail_with_body and opts.write is None and tool == "curl":
             out = Val(frozenset({""}), taint="body")
         else:
@@ -2131,12 +2136,15 @@ def _judge(src: _Src, shell: Shell, node: Node, name: Node, tool: str) -> HttpCa
     try:
         succeeding: list[State] = []
         for code in oks:  # one 2xx that lets the script pass is enough
-            succeeding = _Interp(src, shell, _span(node), code).run()
+            succeeding = _Interp(src, shell, _span(node), frozenset({code})).run()
             if any(s.facts.reached and s.status.code == 0 for s in succeeding):
                 break
         erroring: list[State] = []
+        tried = 0
+        if len(errors) > 1 and _loud_for_all(src, shell, node, errors):
+            errors = errors[:1]  # proven for every code at once: the first stands for all
         for tried, code in enumerate(errors):
-            erroring += _Interp(src, shell, _span(node), code).run()
+            erroring += _Interp(src, shell, _span(node), frozenset({code})).run()
             if any(s.facts.reached and s.facts.unsure is None and s.status.code == 0 for s in erroring):
                 break  # quiet already
     except (_TooComplex, RecursionError):
@@ -2158,6 +2166,22 @@ def _judge(src: _Src, shell: Shell, node: Node, name: Node, tool: str) -> HttpCa
         return verdict("loud", cause, reason)
     why = next((s.facts.unsure for s in reached if s.facts.unsure is not None), None) or "its exit status cannot be determined"
     return verdict("unknown", "cannot-decide", f"cannot tell whether an HTTP error from `{call}` fails the step: {why}")
+
+
+def _loud_for_all(src: _Src, shell: Shell, node: Node, errors: list[str]) -> bool:
+    """Does every error code fail the script, surely? One run with the response
+    variable holding all the codes answers that: each test on it splits the
+    path and narrows the variable, and a test it cannot split makes the path
+    unsure. True only when every path that reaches the call ends non-zero and
+    sure; anything else (or too many paths) leaves it to one run per code,
+    which also finds the code to name. A script that checks the status is
+    loud for all of them, so this turns ten runs into two on most scripts."""
+    try:
+        runs = _Interp(src, shell, _span(node), frozenset(errors)).run()
+    except (_TooComplex, RecursionError):
+        return False
+    reached = [s for s in runs if s.facts.reached]
+    return bool(reached) and all(s.facts.unsure is None and s.status.code not in (None, 0) for s in reached)
 
 
 def _loud_cause(st: State, src: _Src, shell: Shell, call: str, tool: str) -> tuple[str, str]:

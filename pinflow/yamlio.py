@@ -10,9 +10,10 @@ import os
 import re
 import stat
 import sys
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pinflow.errors import InputError
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from ruamel.yaml.nodes import Node
@@ -152,12 +153,20 @@ def _offset_position(buf: bytes | str, offset: int) -> tuple[int, int]:
     return line, offset - start + 1
 
 
-def compose(text: str) -> Node | None:
+def compose(text: str, fast: bool = True) -> Node | None:
     """Compose one YAML document into nodes with marks; None for an empty one.
 
     Aliases stay shared references to the anchored node (never copies).
+    ``fast=False`` always builds ruamel's own nodes (for ruamel's constructor).
     """
     _check_depth(text)
+    from pinflow import fastyaml  # (here: a cache hit never composes)
+
+    # Most workflows are plain block YAML, which fastyaml composes to the same
+    # nodes ruamel would, without ruamel's ~20 ms import; it declines the rest.
+    quick = fastyaml.compose(text) if fast else None
+    if quick is not None:
+        return quick  # type: ignore[return-value]  # (it declines aliases: nothing to expand)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 

@@ -68,13 +68,26 @@ def test_lint_never_imports_jinja2_jsonschema_or_click(repo: Path, with_config: 
     assert "pinflow.rules.http" in modules  # it did lint
 
 
+def test_plain_yaml_is_composed_without_ruamel_and_the_rest_with_it(repo: Path) -> None:
+    argv = ["lint", "--no-cache", ".gitea/workflows/publish.yml"]
+    code, plain = imported(argv, repo)
+    assert code == 0 and "pinflow.fastyaml" in plain
+    assert "ruamel" not in _tops(plain)  # the ~20 ms import fastyaml exists to avoid
+    # An anchor is outside fastyaml's subset: ruamel composes that file.
+    wf = repo / ".gitea" / "workflows" / "publish.yml"
+    wf.write_text(GOOD.replace("runs-on: ubuntu-latest", "runs-on: &runner ubuntu-latest", 1))
+    assert "&runner" in wf.read_text()
+    code, anchored = imported(argv, repo)
+    assert code == 0 and "ruamel.yaml" in anchored
+
+
 def test_a_cache_hit_loads_neither_yaml_nor_shell_nor_rules(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     env = {"PINFLOW_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     argv = ["lint", ".gitea/workflows/publish.yml"]
     _, cold = imported(argv, repo, **env)
     code, warm = imported(argv, repo, **env)
     assert code == 0
-    parsing = {"ruamel.yaml", "tree_sitter", "pinflow.shell", "pinflow.schema", "pinflow.rules.http"}
+    parsing = {"pinflow.fastyaml", "tree_sitter", "pinflow.shell", "pinflow.schema", "pinflow.rules.http"}
     assert parsing <= cold
     assert not parsing & warm and not _tops(warm) & HEAVY  # (the fingerprint only locates ruamel.yaml)
 

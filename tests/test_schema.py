@@ -426,6 +426,19 @@ def test_unsupported_keywords_are_refused():
         compile_schema({"$ref": "https://example.com/s.json"})
 
 
+def test_property_schemas_compile_on_first_use_and_every_shipped_schema_compiles() -> None:
+    from pinflow.resources import load_schema
+
+    lazy = compile_schema({"properties": {"a": {"minimum": 1}}})  # not compiled yet: no error
+    assert lazy({"b": 1}, (), None)
+    with pytest.raises(SchemaError, match="'minimum'"):
+        lazy({"a": 1}, (), None)
+    with pytest.raises(SchemaError, match="'minimum'"):
+        compile_schema({"properties": {"a": {"minimum": 1}}}, eager=True)
+    for name in ("workflow.schema.json", "config.schema.json"):
+        compile_schema(load_schema(name), eager=True)  # every keyword anywhere is supported
+
+
 def _reference_errors(data: Any) -> set[tuple[tuple[Any, ...], str]]:
     from jsonschema import Draft202012Validator
 

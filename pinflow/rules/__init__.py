@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING
 
 from pinflow.findings import ERROR, WARNING
+from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
     from pinflow.lintctx import Context, Hit
