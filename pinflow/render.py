@@ -337,11 +337,14 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
             return None
         return node.read_text(encoding="utf-8"), f"{BUILTIN_PREFIX}{name}", lambda: True
 
-    loaders: list[jinja2.BaseLoader] = [jinja2.FunctionLoader(builtin)]
-    if templates_dir is not None:
-        loaders.insert(0, jinja2.FileSystemLoader(templates_dir))
+    if templates_dir is None:
+        from pinflow import precompiled
+
+        loader = precompiled.loader(jinja2.FunctionLoader(builtin))
+    else:  # (user templates may override any built-in name: never the compiled ones)
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates_dir), jinja2.FunctionLoader(builtin)])
     env = Sandbox(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -422,12 +425,12 @@ def _load(text: str, where: str) -> Any:
     from pinflow import yamlio
 
     try:
-        yamlio.compose(text)
+        root = yamlio.compose(text)
     except yamlio.YamlProblem as exc:
         raise TemplateError(f"{where}: rendered text is not valid YAML (line {exc.line}, column {exc.column}): {exc.message}") from None
-    from ruamel.yaml import YAML
+    from pinflow.schema import to_data
 
-    return YAML(typ="safe", pure=False).load(text)
+    return to_data(root) if root is not None else None
 
 
 def _needs(job: Any) -> list[str]:

@@ -200,3 +200,17 @@ def test_rule_docs_are_cleaned_as_inspect_would() -> None:
 
 def test_lint_looks_for_the_config_files_config_reads() -> None:
     assert lint._CONFIG_FILES == (config.CONFIG_NAME, config.PYPROJECT)
+
+
+def test_lint_turns_the_collector_off_only_while_it_runs(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from pinflow import _entry
+
+    seen = []
+    real_run = cliopts.run
+    monkeypatch.setattr(cliopts, "run", lambda args: seen.append(gc.isenabled()) or real_run(args))
+    monkeypatch.chdir(repo)
+    assert gc.isenabled()
+    assert _entry.main(["lint", "--no-cache", ".gitea/workflows/publish.yml"]) == 0
+    assert seen == [False] and gc.isenabled()  # off during the run, restored for an in-process caller

@@ -35,6 +35,8 @@ def test_wheel_ships_templates_and_schemas(wheel: Path) -> None:
     for folder in ("templates", "schemas"):
         shipped = {p.name for p in (ROOT / folder).iterdir() if p.is_file()}
         assert shipped and {f"pinflow/_data/{folder}/{n}" for n in shipped} <= names
+    compiled = {p.name for p in (ROOT / "pinflow" / "_jinja").iterdir() if p.is_file()}
+    assert "manifest.json" in compiled and {f"pinflow/_jinja/{n}" for n in compiled} <= names
 
 
 @pytest.mark.slow
@@ -65,6 +67,10 @@ def test_installed_wheel_renders_from_any_folder(wheel: Path, tmp_path: Path) ->
 
     rendered = _run(["pinflow", "render", "--template-name", "codex"], elsewhere, env)
     assert rendered.returncode == 0, rendered.stderr
+    # The installed copy finds its precompiled templates current and uses them.
+    loader = _run(["python", "-c", "from pinflow import render; print(type(render._environment(None).loader).__name__)"],
+                  elsewhere, env)
+    assert loader.stdout.strip() == "CompiledFirst", loader.stderr
     from pinflow.config import load_config
     from pinflow.render import render_workflow
 
