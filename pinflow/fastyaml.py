@@ -97,7 +97,8 @@ def compose(text: str) -> Node | None:
 # (Named one by one: a class of the allowed ranges costs 6 ms to compile;
 # the non-ASCII part is compiled only for a text that has such characters.)
 _OUTSIDE_ASCII = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
-_OUTSIDE_SOURCE = "[\x00-\x09\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff]"
+# (NEL and the Unicode line and paragraph separators are line breaks to libyaml.)
+_OUTSIDE_SOURCE = "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 
 # Where a plain scalar or key ends on its line: ": " or ":" at the end (a key),
 # " #" (a comment), or the end of the line.
@@ -168,6 +169,12 @@ class _Composer:
             offset += len(line) + 1
         # Per line: its indentation, or -1 for a blank or comment-only line.
         self.indents = [_indent_of(line) for line in self.lines]
+        # "---" or "..." at column 0 is a document marker: only a "---" before
+        # the content is in the subset (any other means several documents or an error).
+        first = self.next_content(0)
+        for i, line in enumerate(self.lines):
+            if line[:3] in ("---", "...") and line[3:4] in ("", " ") and not (i == first and line[0] == "-"):
+                raise _Unsupported
         # Below the last line, column 0 (libyaml's stream end), at the end of the text.
         self.eof = Mark(len(self.lines), 0, len(text))
         self.final_break = text.endswith("\n") or not text
@@ -201,7 +208,7 @@ class _Composer:
         line = self.next_content(0)
         if line < len(self.lines) and self.lines[line].startswith("---"):
             rest = self.lines[line][3:]
-            if rest and not (rest[0] == " " and (not rest.strip() or rest.lstrip()[0] == "#")):
+            if rest and not (rest[0] == " " and (not rest.strip(" ") or rest.lstrip(" ")[0] == "#")):
                 raise _Unsupported  # "--- value" or not a marker at all
             line = self.next_content(line + 1)
         if line >= len(self.lines) or self.indents[line] != 0:
@@ -261,9 +268,9 @@ class _Composer:
         first = text[column]
         if first in "'\"":
             node, end = self.quoted(line, column)
-            if end - column > 1024:
-                raise _Unsupported
             colon = _skip_spaces(text, end)
+            if colon - column > 1024:
+                raise _Unsupported
             if text.startswith(":", colon) and (colon + 1 == len(text) or text[colon + 1] == " "):
                 return node, colon + 1
             return None, 0
@@ -272,9 +279,9 @@ class _Composer:
         found = _PLAIN_END.search(text, column + 1)
         if found is None or found.group() != ":":
             return None, 0
-        end = len(text[column:found.start()].rstrip()) + column
-        if end - column > 1024:
-            raise _Unsupported  # libyaml's limit on a simple key
+        if found.start() - column > 1024:
+            raise _Unsupported  # libyaml's limit on a simple key (up to its ':')
+        end = len(text[column:found.start()].rstrip(" ")) + column
         return self.plain(line, column, end), found.end()
 
     def value(self, line: int, column: int, indent: int, in_mapping: bool) -> tuple[Node, int]:
@@ -322,7 +329,7 @@ class _Composer:
             found = _PLAIN_END.search(text, column + 1)
             if found is None or found.group() == ":" or ": " in text[column:found.start()]:
                 raise _Unsupported  # a mapping on the line of a key: an error
-            end = len(text[column:found.start()].rstrip()) + column
+            end = len(text[column:found.start()].rstrip(" ")) + column
             node = self.plain(line, column, end)
         _expect_line_end(text, end)
         following = self.next_content(line + 1)
@@ -368,7 +375,7 @@ class _Composer:
                 found = _FLOW_PLAIN.match(text, pos)
                 if found is None or " #" in found.group():
                     raise _Unsupported
-                end = pos + len(found.group().rstrip())
+                end = pos + len(found.group().rstrip(" "))
                 item, pos = self.plain(line, pos, end), end
             items.append(item)
             pos = _skip_spaces(text, pos)
@@ -505,5 +512,5 @@ def _skip_spaces(text: str, pos: int) -> int:
 
 def _expect_line_end(text: str, pos: int) -> None:
     rest = text[pos:]
-    if rest.strip() and not (rest[:1] == " " and rest.lstrip().startswith("#")):
+    if rest.strip(" ") and not (rest[:1] == " " and rest.lstrip(" ").startswith("#")):
         raise _Unsupported

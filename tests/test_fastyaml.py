@@ -74,6 +74,10 @@ HANDLED = [
     "a:\n\n\n  b: 1\n\n",
     "a:    \n  b: c\n",
     "- not a mapping root\n",
+    "# header\n---\na: 1\n",
+    "...x: 1\n",
+    "a: b\xa0\nc: 'x'  \nd: [b\u3000]\n",  # YAML strips spaces and tabs, never other white space
+    "a" * 1000 + " " * 24 + ": b\n",  # a key of exactly 1024 characters up to its ':'
 ]
 
 
@@ -100,6 +104,18 @@ DECLINED = [
     "a:\n  b: 1\n c: 2\n",                   # an error
     "\ufeffa: 1\n",                          # a BOM
     "",                                      # empty
+    "a: 1 # c\x85b: 2\n",                    # NEL, LS and PS are line breaks to libyaml
+    "a: 'x\u2028y'\n",
+    "a: b\u2029c\n",
+    "a: 'x'\xa0\n",                          # an error: \xa0 is not white space there
+    "--- \xa0\na: 1\n",
+    "... a: 1\n",                           # document markers anywhere else
+    "a: 1\n... b: 2\n",
+    "a: 1\n--- b: 2\n",
+    "a:\n- x\n---\n",
+    "a" + " " * 1100 + ": b\n",             # a key longer than 1024 characters up to its ':'
+    "'a'" + " " * 1022 + ": b\n",
+    "x:\n- a" + " " * 1100 + ": b\n",
     "# only a comment\n",
 ]
 
