@@ -86,9 +86,7 @@ def compose(text: str) -> Node | None:
         return None
     try:
         return _Composer(text).document()
-    except _Unsupported:
-        return None
-    except RecursionError:
+    except (_Unsupported, RecursionError):
         return None
 
 
@@ -213,18 +211,18 @@ class _Composer:
             line = self.next_content(line + 1)
         if line >= len(self.lines) or self.indents[line] != 0:
             raise _Unsupported  # empty, a scalar, or indented root: rare
-        node, line = self.mapping(line, 0, 0)
+        node, line = self.mapping(line, 0, 0, self.key(line, 0))
         if line < len(self.lines):
             raise _Unsupported  # "...", another document, or an error
         return node
 
     # -- block collections -------------------------------------------------
-    def mapping(self, line: int, indent: int, column: int) -> tuple[Node, int]:
-        """A block mapping whose first key is at (line, column), later keys at ``indent``."""
+    def mapping(self, line: int, indent: int, column: int, first: tuple[Node | None, int]) -> tuple[Node, int]:
+        """A block mapping whose first key (already read) is at (line, column), later keys at ``indent``."""
         start = self.mark(line, column)
         pairs: list[tuple[Node, Node]] = []
+        key, after = first
         while True:
-            key, after = self.key(line, column)
             if key is None:
                 raise _Unsupported
             value, line = self.value(line, after, indent, in_mapping=True)
@@ -234,7 +232,7 @@ class _Composer:
                 break
             if self.indents[line] > indent:
                 raise _Unsupported
-            column = indent
+            key, after = self.key(line, indent)
         return MappingNode(_MAP, pairs, start, self.token_mark(line, indent)), line
 
     def sequence(self, line: int, indent: int) -> tuple[Node, int]:
@@ -256,9 +254,9 @@ class _Composer:
             return self.nested(line + 1, indent, self.mark(line, indent + 1), in_mapping=False)
         if text.startswith("- ", column) or text[column:] == "-":
             raise _Unsupported  # "- - a": a compact nested sequence
-        key, _ = self.key(line, column)
-        if key is not None:
-            return self.mapping(line, column, column)
+        first = self.key(line, column)
+        if first[0] is not None:
+            return self.mapping(line, column, column, first)
         return self.inline(line, column, indent)
 
     # -- keys and values ---------------------------------------------------
@@ -290,8 +288,6 @@ class _Composer:
         start = _skip_spaces(text, column)
         if start >= len(text) or text[start] == "#":
             return self.nested(line + 1, indent, self.mark(line, column), in_mapping)
-        if start == column:
-            raise _Unsupported
         return self.inline(line, start, indent)
 
     def nested(self, line: int, indent: int, empty_at: Mark, in_mapping: bool) -> tuple[Node, int]:
@@ -303,8 +299,9 @@ class _Composer:
             if below > indent or (below == indent and in_mapping and _is_entry(text, below)):
                 if _is_entry(text, below):
                     return self.sequence(line, below)
-                if self.key(line, below)[0] is not None:
-                    return self.mapping(line, below, below)
+                first = self.key(line, below)
+                if first[0] is not None:
+                    return self.mapping(line, below, below, first)
                 raise _Unsupported  # a scalar on its own line
         return ScalarNode(_NULL, "", empty_at, empty_at, style=""), line
 
@@ -327,7 +324,7 @@ class _Composer:
             raise _Unsupported
         else:
             found = _PLAIN_END.search(text, column + 1)
-            if found is None or found.group() == ":" or ": " in text[column:found.start()]:
+            if found is None or found.group() == ":":
                 raise _Unsupported  # a mapping on the line of a key: an error
             end = len(text[column:found.start()].rstrip(" ")) + column
             node = self.plain(line, column, end)
@@ -373,7 +370,7 @@ class _Composer:
                 item, pos = self.quoted(line, pos)
             else:
                 found = _FLOW_PLAIN.match(text, pos)
-                if found is None or " #" in found.group():
+                if found is None:
                     raise _Unsupported
                 end = pos + len(found.group().rstrip(" "))
                 item, pos = self.plain(line, pos, end), end

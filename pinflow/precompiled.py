@@ -31,17 +31,13 @@ if TYPE_CHECKING:
 
 FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_jinja")
 MANIFEST = "manifest.json"
-BUILTIN_PREFIX = "pinflow/"  # (render.BUILTIN_PREFIX: render imports this module)
 # The built-in templates Jinja compiles (the *.sh scripts are inlined verbatim).
 TEMPLATES = ("publish-image.yml.j2", "_targets.yml.j2")
 
 
 def digest(text: str) -> str:
-    # blake2b from its own module: `import hashlib` loads OpenSSL (~3 ms).
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - another Python implementation
-        from hashlib import blake2b
+    from pinflow.cache import blake2b  # (without hashlib's OpenSSL start-up)
+
     return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -64,6 +60,8 @@ def loader(source: jinja2.BaseLoader) -> jinja2.BaseLoader:
 @functools.lru_cache(maxsize=1)
 def _loader_class() -> Any:
     import jinja2
+
+    from pinflow.render import BUILTIN_PREFIX
 
     class CompiledFirst(jinja2.BaseLoader):
         """Templates from the compiled modules, sources from ``source``."""
@@ -94,12 +92,13 @@ def generate() -> dict[str, str]:
 
     env = render._environment(None)  # the very environment that renders them
     files: dict[str, str] = {}
+    digests: dict[str, str] = {}
     for name in TEMPLATES:
         source = resources.read_template(name)
         code = env.compile(source, name, f"{render.BUILTIN_PREFIX}{name}", raw=True, defer_init=True)
         files[jinja2.ModuleLoader.get_module_filename(name)] = code if code.endswith("\n") else code + "\n"
-    manifest = {"jinja2": jinja2.__version__,
-                "templates": {name: digest(resources.read_template(name)) for name in TEMPLATES}}
+        digests[name] = digest(source)
+    manifest = {"jinja2": jinja2.__version__, "templates": digests}
     files[MANIFEST] = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     return files
 

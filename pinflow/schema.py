@@ -445,12 +445,6 @@ class _Compiler:
         declared: dict[str, Any] = sub.get("properties", {})
         compiled: dict[str, _Check] = {name: self.compile(s) for name, s in declared.items()} if self.eager else {}
 
-        def prop_check(key: str) -> _Check | None:
-            found = compiled.get(key)
-            if found is None and key in declared:
-                found = compiled[key] = self.compile(declared[key])
-            return found
-
         patterns = [(_lazy_search(p), self.compile(s)) for p, s in sub.get("patternProperties", {}).items()]
         extra = sub.get("additionalProperties", True)
         extra_check = None if extra is False else self.compile(extra)
@@ -462,7 +456,9 @@ class _Compiler:
             unexpected = []
             for key, value in inst.items():
                 sub_path = path if errors is None else (*path, key)
-                prop = compiled.get(key) or prop_check(key)
+                prop = compiled.get(key)
+                if prop is None and key in declared:
+                    prop = compiled[key] = self.compile(declared[key])
                 matched = prop is not None
                 if matched and not prop(value, sub_path, errors):  # type: ignore[misc]
                     if errors is None:

@@ -2140,7 +2140,6 @@ def _judge(src: _Src, shell: Shell, node: Node, name: Node, tool: str) -> HttpCa
             if any(s.facts.reached and s.status.code == 0 for s in succeeding):
                 break
         erroring: list[State] = []
-        tried = 0
         if len(errors) > 1 and _loud_for_all(src, shell, node, errors):
             errors = errors[:1]  # proven for every code at once: the first stands for all
         for tried, code in enumerate(errors):
