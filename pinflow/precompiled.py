@@ -1,38 +1,51 @@
-"""The built-in templates, compiled ahead of time with Jinja's own compiler.
+"""The built-in templates, compiled ahead of time to plain Python.
 
-Compiling publish-image.yml.j2 (lex, parse, generate Python, compile it) is
-about a third of a cold `pinflow render`. Jinja can instead load templates
-from Python modules it generated earlier (``ModuleLoader``, the code
-``Environment.compile_templates`` writes); Python then keeps their bytecode
-like any module's. ``pinflow/_jinja/`` holds those modules for the built-in
-templates, with a manifest of the jinja2 version and the template sources
-they came from. They are used only while both still match (a different
-jinja2, or a template edited without regenerating, falls back to compiling
-the source, so they can never render stale text), and only for the built-in
-templates (a templates_dir may override any name).
+A cold `pinflow render` used to spend a third of its time importing jinja2,
+which even Jinja's own precompiled modules need (their code calls into
+``jinja2.runtime``). The built-in templates use a small part of the language
+(output, ``if``, ``for``, ``block``, ``include``, filters, attribute and item
+lookups, ``~``, ``and``/``or``/``not``, comparisons), so this module
+translates Jinja's own parse of them (whitespace control already applied by
+its lexer) into Python functions that need nothing from jinja2, with Jinja's
+sandboxed, StrictUndefined semantics:
 
-Regenerate after changing a template or the environment in render.py:
+- a name or attribute that does not exist raises at once, with Jinja's words;
+- ``a.b`` tries the attribute, then the item; ``a[b]`` the item, then the
+  attribute; no name starting with ``_`` is reachable;
+- a block that is not ``scoped`` does not see the loop variables around it,
+  and an ``include`` sees the context and every local variable.
+
+The generator refuses anything else (``Unsupported``), so a template edit
+that leaves this subset fails the drift test, never renders differently.
+``pinflow/_jinja/templates.py`` holds the code and the hashes of the
+template sources it came from; it is used only while they match and only for the built-in
+templates (a templates_dir may override any name; those render with jinja2).
+
+Regenerate after changing a template:
 
     python -m pinflow.precompiled
 
-tests/test_precompiled.py fails when the committed modules are not what this
-would write.
+tests/test_precompiled.py fails when the committed module is not what this
+would write, and checks that it renders what jinja2 renders.
 """
 from __future__ import annotations
 
-import functools
-import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the render path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     import jinja2
+    from jinja2 import nodes
 
 FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_jinja")
-MANIFEST = "manifest.json"
-# The built-in templates Jinja compiles (the *.sh scripts are inlined verbatim).
+MODULE = "templates.py"
+# The built-in templates (the *.sh scripts are inlined verbatim, not templated).
 TEMPLATES = ("publish-image.yml.j2", "_targets.yml.j2")
+ENTRY = "publish-image.yml.j2"
 
 
 def digest(text: str) -> str:
@@ -41,70 +54,309 @@ def digest(text: str) -> str:
     return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def loader(source: jinja2.BaseLoader) -> jinja2.BaseLoader:
-    """``source`` with the compiled modules in front, when they are current."""
-    import jinja2
+# ---------------------------------------------------------------------------
+# What the generated code calls (Jinja's sandboxed lookups, StrictUndefined).
 
+class UndefinedValue(Exception):
+    """A name, attribute or item the template reads does not exist (Jinja's UndefinedError)."""
+
+
+def _type_repr(obj: object) -> str:
+    if obj is None:
+        return "None"
+    cls = type(obj)
+    return f"{cls.__name__} object" if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__} object"
+
+
+def name(context: dict[str, Any], key: str) -> Any:
+    try:
+        return context[key]
+    except KeyError:
+        raise UndefinedValue(f"{key!r} is undefined") from None
+
+
+def attr(obj: Any, key: str) -> Any:
+    """``obj.key``: the attribute, else the item (keys starting with ``_`` never reach here)."""
+    try:
+        return getattr(obj, key)
+    except AttributeError:
+        pass
+    try:
+        return obj[key]
+    except (TypeError, LookupError):
+        raise UndefinedValue(f"{_type_repr(obj)!r} has no attribute {key!r}") from None
+
+
+def item(obj: Any, key: Any) -> Any:
+    """``obj[key]``: the item, else (for a string key) the attribute."""
+    try:
+        return obj[key]
+    except (TypeError, LookupError):
+        if isinstance(key, str) and not key.startswith("_"):
+            try:
+                return getattr(obj, key)
+            except AttributeError:
+                pass
+    if isinstance(key, str):
+        raise UndefinedValue(f"{_type_repr(obj)!r} has no attribute {key!r}") from None
+    raise UndefinedValue(f"{_type_repr(obj)} has no element {key!r}") from None  # (Jinja's wording, unquoted)
+
+
+def join(value: Any, separator: Any = "") -> str:
+    return str(separator).join(map(str, value))
+
+
+# ---------------------------------------------------------------------------
+# Loading (no jinja2, no json: a cold render imports neither)
+
+def renderer() -> Callable[[dict[str, Any], dict[str, Callable[..., Any]], Callable[[str], None], str], None] | None:
+    """``render(context, filters, write, template)`` from the compiled module, when it is current."""
     from pinflow import resources
 
     try:
-        with open(os.path.join(FOLDER, MANIFEST), encoding="utf-8") as fh:
-            manifest = json.load(fh)
-        current = manifest["jinja2"] == jinja2.__version__ and all(
-            digest(resources.read_template(name)) == manifest["templates"].get(name) for name in TEMPLATES)
-    except (OSError, ValueError, KeyError, TypeError):
-        current = False
-    return _loader_class()(jinja2.ModuleLoader(FOLDER), source) if current else source
+        from pinflow._jinja import templates
+
+        current = all(digest(resources.read_template(t)) == templates.SOURCES.get(t) for t in TEMPLATES)
+    except (ImportError, OSError, AttributeError):
+        return None
+    return templates.render if current else None
 
 
-@functools.lru_cache(maxsize=1)
-def _loader_class() -> Any:
-    import jinja2
+def template_frame(filename: str, pyline: int) -> str | None:
+    """``pinflow/<template>:<line>`` for a traceback frame in the compiled module, else None."""
+    templates = sys.modules.get("pinflow._jinja.templates")
+    if templates is None or filename != templates.__file__:
+        return None
+    lines: dict[int, str] = templates.LINES
+    best = max((n for n in lines if n <= pyline), default=None)
+    return None if best is None else lines[best]
 
-    from pinflow.render import BUILTIN_PREFIX
 
-    class CompiledFirst(jinja2.BaseLoader):
-        """Templates from the compiled modules, sources from ``source``."""
+# ---------------------------------------------------------------------------
+# The generator (imports jinja2: run at build time and by the tests)
 
-        def __init__(self, modules: jinja2.ModuleLoader, source: jinja2.BaseLoader) -> None:
-            self.modules, self.source = modules, source
+class Unsupported(Exception):
+    """The template uses Jinja beyond what this compiler translates."""
 
-        def get_source(self, environment: jinja2.Environment, template: str) -> Any:
-            return self.source.get_source(environment, template)
 
-        def load(self, environment: jinja2.Environment, name: str, globals: Any = None) -> jinja2.Template:
-            try:
-                template = self.modules.load(environment, name, globals)
-            except jinja2.TemplateNotFound:
-                return self.source.load(environment, name, globals)
-            # Errors point into the template, as they do when compiled from source.
-            template.filename = f"{BUILTIN_PREFIX}{name}"
-            return template
+_COMPARE = {"eq": "==", "ne": "!=", "in": "in", "notin": "not in"}
 
-    return CompiledFirst
+
+class _Compiler:
+    def __init__(self, filters: set[str], prefix: str) -> None:
+        self.filters = filters | {"join"}
+        self.prefix = prefix
+        self.out: list[str] = []
+        self.lines: dict[int, str] = {}
+        self.functions: dict[str, str] = {}  # template or block name -> function name
+        self.counter = 0
+        self.template = ""
+
+    # -- emitting
+    def emit(self, depth: int, code: str, node: nodes.Node | None = None) -> None:
+        self.out.append("    " * depth + code)
+        if node is not None and getattr(node, "lineno", None):
+            self.lines[len(self.out)] = f"{self.prefix}{self.template}:{node.lineno}"
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    # -- templates and blocks
+    def template_function(self, name: str, tree: nodes.Template) -> None:
+        from jinja2 import nodes
+
+        self.template = name
+        blocks = list(tree.find_all(nodes.Block))  # nested ones too: each is its own function
+        for block in blocks:
+            if block.required:
+                raise Unsupported(f"{name}:{block.lineno}: required block")
+            self.functions[f"{name}#{block.name}"] = self.fresh("block_")
+        self.emit(0, f"def {self.functions[name]}(c, f, o):  # {name}")
+        self.statements(1, tree.body, {})
+        for block in blocks:
+            self.emit(0, "")
+            self.emit(0, "")
+            self.emit(0, f"def {self.functions[f'{name}#{block.name}']}(c, f, o):  # {name}, block {block.name}")
+            self.statements(1, block.body, {})
+        self.emit(0, "")
+        self.emit(0, "")
+
+    def statements(self, depth: int, body: list[nodes.Node], scope: dict[str, str]) -> None:
+        start = len(self.out)
+        for node in body:
+            self.statement(depth, node, scope)
+        if len(self.out) == start:
+            self.emit(depth, "pass")
+
+    def statement(self, depth: int, node: nodes.Node, scope: dict[str, str]) -> None:
+        from jinja2 import nodes
+
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    self.emit(depth, f"o({child.data!r})", child)
+                else:
+                    self.emit(depth, f"o(str({self.expr(child, scope)}))", child)
+        elif isinstance(node, nodes.If):
+            self.emit(depth, f"if {self.expr(node.test, scope)}:", node)
+            self.statements(depth + 1, node.body, scope)
+            for branch in node.elif_:
+                self.emit(depth, f"elif {self.expr(branch.test, scope)}:", branch)
+                self.statements(depth + 1, branch.body, scope)
+            if node.else_:
+                self.emit(depth, "else:")
+                self.statements(depth + 1, node.else_, scope)
+        elif isinstance(node, nodes.For):
+            self.for_(depth, node, scope)
+        elif isinstance(node, nodes.Block):
+            # Jinja: a scoped block sees the locals around it; any other only the context.
+            context = self.with_locals(scope) if node.scoped else "c"
+            self.emit(depth, f"{self.functions[f'{self.template}#{node.name}']}({context}, f, o)", node)
+        elif isinstance(node, nodes.Include):
+            self.include(depth, node, scope)
+        else:
+            raise Unsupported(f"{self.template}:{node.lineno}: {type(node).__name__}")
+
+    def for_(self, depth: int, node: nodes.For, scope: dict[str, str]) -> None:
+        from jinja2 import nodes
+
+        if node.else_ or node.test is not None or node.recursive:
+            raise Unsupported(f"{self.template}:{node.lineno}: for with else, if or recursive")
+        if any(n.name == "loop" for n in node.find_all(nodes.Name)):
+            raise Unsupported(f"{self.template}:{node.lineno}: the loop variable")
+        inner = dict(scope)
+        target = self.target(node.target, inner)
+        self.emit(depth, f"for {target} in {self.expr(node.iter, scope)}:", node)
+        self.statements(depth + 1, node.body, inner)
+
+    def target(self, node: nodes.Node, scope: dict[str, str]) -> str:
+        from jinja2 import nodes
+
+        if isinstance(node, nodes.Name):
+            scope[node.name] = self.fresh("l_")
+            return scope[node.name]
+        if isinstance(node, nodes.Tuple) and all(isinstance(n, nodes.Name) for n in node.items):
+            return "(" + ", ".join(self.target(n, scope) for n in node.items) + ",)"
+        raise Unsupported(f"{self.template}:{node.lineno}: loop target {type(node).__name__}")
+
+    def include(self, depth: int, node: nodes.Include, scope: dict[str, str]) -> None:
+        from jinja2 import nodes
+
+        if not isinstance(node.template, nodes.Const) or node.template.value not in self.functions:
+            raise Unsupported(f"{self.template}:{node.lineno}: include of anything but a built-in template")
+        if node.ignore_missing or not node.with_context:
+            raise Unsupported(f"{self.template}:{node.lineno}: include without context or ignoring missing")
+        # Jinja hands an included template the context and every local variable.
+        self.emit(depth, f"{self.functions[node.template.value]}({self.with_locals(scope)}, f, o)", node)
+
+    @staticmethod
+    def with_locals(scope: dict[str, str]) -> str:
+        if not scope:
+            return "c"
+        return "{**c, " + ", ".join(f"{key!r}: {value}" for key, value in scope.items()) + "}"
+
+    # -- expressions
+    def expr(self, node: nodes.Node, scope: dict[str, str]) -> str:
+        from jinja2 import nodes
+
+        if isinstance(node, nodes.Const) and isinstance(node.value, (str, int, bool, type(None))):
+            return repr(node.value)
+        if isinstance(node, nodes.Name):
+            return scope.get(node.name) or f"name(c, {node.name!r})"
+        if isinstance(node, nodes.Getattr):
+            self.public(node.attr, node)
+            return f"attr({self.expr(node.node, scope)}, {node.attr!r})"
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, (str, int)):
+            if isinstance(node.arg.value, str):
+                self.public(node.arg.value, node)
+            return f"item({self.expr(node.node, scope)}, {node.arg.value!r})"
+        if isinstance(node, nodes.Filter):
+            return self.filter(node, scope)
+        if isinstance(node, nodes.Call):
+            return self.call(node, scope)
+        if isinstance(node, nodes.Concat):
+            parts = (repr(n.value) if isinstance(n, nodes.Const) and isinstance(n.value, str) else f"str({self.expr(n, scope)})"
+                     for n in node.nodes)
+            return "''.join((" + ", ".join(parts) + "))"
+        if isinstance(node, (nodes.And, nodes.Or)):
+            op = "and" if isinstance(node, nodes.And) else "or"
+            return f"({self.expr(node.left, scope)} {op} {self.expr(node.right, scope)})"
+        if isinstance(node, nodes.Not):
+            return f"(not {self.expr(node.node, scope)})"
+        if isinstance(node, nodes.Compare) and all(op.op in _COMPARE for op in node.ops):
+            return "(" + self.expr(node.expr, scope) + "".join(f" {_COMPARE[op.op]} {self.expr(op.expr, scope)}" for op in node.ops) + ")"
+        if isinstance(node, nodes.Tuple) and node.ctx == "load":
+            return "(" + "".join(f"{self.expr(n, scope)}, " for n in node.items) + ")"
+        raise Unsupported(f"{self.template}:{node.lineno}: {type(node).__name__} expression")
+
+    def public(self, key: str, node: nodes.Node) -> None:
+        if key.startswith("_"):  # the sandbox would refuse it
+            raise Unsupported(f"{self.template}:{node.lineno}: {key!r} is not public")
+
+    def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:
+        if node.name not in self.filters or node.kwargs or node.dyn_args or node.dyn_kwargs or node.node is None:
+            raise Unsupported(f"{self.template}:{node.lineno}: filter {node.name!r} as written")
+        args = "".join(f", {self.expr(a, scope)}" for a in node.args)
+        func = "join" if node.name == "join" else f"f[{node.name!r}]"
+        return f"{func}({self.expr(node.node, scope)}{args})"
+
+    def call(self, node: nodes.Call, scope: dict[str, str]) -> str:
+        from jinja2 import nodes
+
+        if not isinstance(node.node, nodes.Name) or node.kwargs or node.dyn_args or node.dyn_kwargs:
+            raise Unsupported(f"{self.template}:{node.lineno}: only plain calls of a global function")
+        args = ", ".join(self.expr(a, scope) for a in node.args)
+        return f"{self.expr(node.node, scope)}({args})"
+
+
+_HEADER = '''\
+"""The built-in templates as Python: written by `python -m pinflow.precompiled`
+from Jinja's parse of templates/{names}. Do not edit."""
+from pinflow.precompiled import attr, item, join, name
+
+
+'''
+
+
+def compile_templates(env: jinja2.Environment, sources: dict[str, str], filters: set[str], prefix: str) -> str:
+    """The module's source: ``render(c, f, o, template)`` writes ``template`` rendered with context ``c``."""
+    from jinja2 import nodes
+
+    compiler = _Compiler(filters, prefix)
+    for number, name in enumerate(sources):
+        compiler.functions[name] = f"template_{number}"
+    for name, source in sources.items():
+        tree = env.parse(source, name)
+        if any(True for _ in tree.find_all((nodes.Extends, nodes.Macro, nodes.Import, nodes.FromImport))):
+            raise Unsupported(f"{name}: extends, macros and imports")
+        compiler.template_function(name, tree)
+    head = _HEADER.format(names=", templates/".join(sources))
+    offset = head.count("\n")  # compiler.lines are 1-based within compiler.out
+    table = "".join(f"    {key!r}: {value},\n" for key, value in compiler.functions.items() if "#" not in key)
+    lines = "".join(f"    {n + offset}: {where!r},\n" for n, where in sorted(compiler.lines.items()))
+    return (head + "\n".join(compiler.out) + "\n"
+            + f"TEMPLATES = {{\n{table}}}\n"
+            + "# The sources these came from (used only while they match).\n"
+            + "SOURCES = {\n" + "".join(f"    {n!r}: {digest(s)!r},\n" for n, s in sources.items()) + "}\n\n\n"
+            + "def render(c, f, o, template):\n    TEMPLATES[template](c, f, o)\n\n\n"
+            + f"# Module line -> template line, for errors.\nLINES = {{\n{lines}}}\n")
 
 
 def generate() -> dict[str, str]:
-    """{file name: text} of the compiled modules and the manifest, as they should be."""
-    import jinja2
-
+    """{file name: text} of the compiled module and the manifest, as they should be."""
     from pinflow import render, resources
 
-    env = render._environment(None)  # the very environment that renders them
-    files: dict[str, str] = {}
-    digests: dict[str, str] = {}
-    for name in TEMPLATES:
-        source = resources.read_template(name)
-        code = env.compile(source, name, f"{render.BUILTIN_PREFIX}{name}", raw=True, defer_init=True)
-        files[jinja2.ModuleLoader.get_module_filename(name)] = code if code.endswith("\n") else code + "\n"
-        digests[name] = digest(source)
-    manifest = {"jinja2": jinja2.__version__, "templates": digests}
-    files[MANIFEST] = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    return files
+    env = render._environment(None)  # the very settings that render them (whitespace control)
+    sources = {name: resources.read_template(name) for name in TEMPLATES}
+    return {
+        MODULE: compile_templates(env, sources, set(render.FILTERS), render.BUILTIN_PREFIX),
+        "__init__.py": "",
+    }
 
 
 def write(folder: str = FOLDER) -> list[str]:
-    """Write the compiled modules; returns the files that changed."""
+    """Write the compiled module; returns the files that changed."""
     from pinflow import yamlio
 
     changed = []
@@ -113,9 +365,9 @@ def write(folder: str = FOLDER) -> list[str]:
     for stale in sorted(set(os.listdir(folder)) - set(wanted) - {"__pycache__"}):
         os.unlink(os.path.join(folder, stale))
         changed.append(stale)
-    for name, text in sorted(wanted.items()):
-        if yamlio.atomic_write(os.path.join(folder, name), text):
-            changed.append(name)
+    for file, text in sorted(wanted.items()):
+        if yamlio.atomic_write(os.path.join(folder, file), text):
+            changed.append(file)
     return changed
 
 

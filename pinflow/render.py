@@ -306,13 +306,43 @@ def _fail(message: str) -> str:
     raise TemplateAbort(str(message))
 
 
+def _unprefixed(name: str) -> str:
+    return name[len(BUILTIN_PREFIX):] if name.startswith(BUILTIN_PREFIX) else name
+
+
+def _builtin_source(name: str) -> str | None:
+    """A file of the built-in templates folder, by a name relative to it."""
+    from pinflow import resources
+
+    parts = _unprefixed(name).split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    node = resources.templates_dir()
+    for p in parts:
+        node = node / p
+    return node.read_text(encoding="utf-8") if node.is_file() else None
+
+
+def _checked_script(name: str, source: str) -> str:
+    # Scripts are inlined verbatim (never templated: `${#x}` is bash, not a
+    # Jinja comment) and must not hold an expression the runner would expand.
+    if "${{" in source:
+        raise QuotingError(f"script {name}: contains '${{{{', which the runner would expand inside run:")
+    return source
+
+
+def _builtin_script(name: str) -> str:
+    source = _builtin_source(name)
+    if source is None:
+        raise QuotingError(f"script {name}: no such built-in script")
+    return _checked_script(name, source)
+
+
 @functools.lru_cache(maxsize=16)
 def _environment(templates_dir: str | None) -> jinja2.Environment:
     """One environment per templates folder, so compiled templates are reused (fleet renders many repos)."""
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
-
-    from pinflow import resources
 
     class Sandbox(SandboxedEnvironment):
         intercepted_binops = frozenset({"*", "**"})
@@ -326,23 +356,12 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
             return super().call_binop(context, operator, left, right)
 
     def builtin(name: str) -> tuple[str, str, Any] | None:
-        name = name[len(BUILTIN_PREFIX):] if name.startswith(BUILTIN_PREFIX) else name
-        parts = name.split("/")
-        if any(p in ("", ".", "..") for p in parts):
-            return None
-        node = resources.templates_dir()
-        for p in parts:
-            node = node / p
-        if not node.is_file():
-            return None
-        return node.read_text(encoding="utf-8"), f"{BUILTIN_PREFIX}{name}", lambda: True
+        source = _builtin_source(name)
+        return None if source is None else (source, f"{BUILTIN_PREFIX}{_unprefixed(name)}", lambda: True)
 
-    if templates_dir is None:
-        from pinflow import precompiled
-
-        loader = precompiled.loader(jinja2.FunctionLoader(builtin))
-    else:  # (user templates may override any built-in name: never the compiled ones)
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates_dir), jinja2.FunctionLoader(builtin)])
+    loader: jinja2.BaseLoader = jinja2.FunctionLoader(builtin)
+    if templates_dir is not None:  # (user templates may override any built-in name)
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(templates_dir), loader])
     env = Sandbox(
         loader=loader,
         undefined=jinja2.StrictUndefined,
@@ -356,18 +375,47 @@ def _environment(templates_dir: str | None) -> jinja2.Environment:
     env.globals.pop("lipsum", None)  # lipsum(10**9) is an unbounded allocation
 
     def script(name: str) -> str:
-        # Scripts are inlined verbatim (never templated: `${#x}` is bash, not a
-        # Jinja comment) and must not hold an expression the runner would expand.
         source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
-        if "${{" in source:
-            raise QuotingError(f"script {name}: contains '${{{{', which the runner would expand inside run:")
-        return source
+        return _checked_script(name, source)
 
     env.globals.update(range=_bounded_range, expr=expr, script=script, fail=_fail)
     return env
 
 
 def _render(config: Config, variables: dict[str, Any]) -> str:
+    if config.templates_dir is None:
+        text = _render_builtin(config, variables)
+        if text is not None:
+            return text
+    return _render_jinja(config, variables)
+
+
+def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
+    """The built-in templates through their compiled module (no jinja2 import); None when it cannot."""
+    from pinflow import precompiled
+
+    name = _unprefixed(config.template_file)
+    render = precompiled.renderer() if name in precompiled.TEMPLATES else None
+    if render is None:
+        return None
+    context = {"range": _bounded_range, "expr": expr, "script": _builtin_script, "fail": _fail, **variables}
+    chunks: list[str] = []
+    token = _BUDGET.set(_Budget())
+    try:
+        render(context, FILTERS, chunks.append, name)
+    except RecursionError:
+        raise TemplateError(f"{config.template_file}: recursion too deep") from None
+    except ConfigError:
+        raise
+    except (precompiled.UndefinedValue, QuotingError, TemplateAbort, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        kind = "undefined value" if isinstance(exc, precompiled.UndefinedValue) else "fail()" if isinstance(exc, TemplateAbort) else "error"
+        raise TemplateError(f"{_template_frame(exc, config.template_file)}: {kind}: {' '.join(str(exc).split())}") from None
+    finally:
+        _BUDGET.reset(token)
+    return "".join(chunks)
+
+
+def _render_jinja(config: Config, variables: dict[str, Any]) -> str:
     import jinja2
 
     budget = _Budget()
@@ -404,10 +452,15 @@ def _template_frame(exc: BaseException, default: str) -> str:
     """``file:line`` of the innermost template frame (jinja2 rewrites tracebacks to template lines)."""
     import traceback
 
+    from pinflow import precompiled
+
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
         if frame.filename.endswith(".j2") or frame.filename.startswith(BUILTIN_PREFIX):
             return f"{_shown(frame.filename)}:{frame.lineno}"
+        compiled = precompiled.template_frame(frame.filename, frame.lineno or 0)
+        if compiled is not None:
+            return compiled
     return default
 
 

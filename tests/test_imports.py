@@ -103,14 +103,22 @@ def test_a_cache_hit_in_a_repo_with_a_config_loads_no_config_code(repo: Path, tm
     assert not {"pinflow.config", "tomllib", "ruamel.yaml"} & warm
 
 
-def test_a_cached_render_does_not_import_jinja2(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_render_of_the_builtin_templates_does_not_import_jinja2(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     (tmp_path / "pinflow.toml").write_text('template_name = "codex"\n')
     env = {"PINFLOW_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
-    _, cold = imported(["render"], tmp_path, **env)
-    code, warm = imported(["render"], tmp_path, **env)
+    code, cold = imported(["render"], tmp_path, **env)
+    _, warm = imported(["render"], tmp_path, **env)
     assert code == 0
-    assert "jinja2" in _tops(cold)
-    assert not _tops(warm) & HEAVY
+    assert "pinflow._jinja.templates" in cold and "jinja2" not in _tops(cold)  # the compiled templates
+    assert not _tops(warm) & HEAVY and "pinflow._jinja.templates" not in warm  # the render cache
+
+
+def test_a_render_of_user_templates_imports_jinja2(tmp_path: Path) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "publish-image.yml.j2").write_text("{% extends 'pinflow/publish-image.yml.j2' %}")
+    (tmp_path / "pinflow.toml").write_text('template_name = "codex"\ntemplates_dir = "tpl"\n')
+    code, modules = imported(["render"], tmp_path, PINFLOW_NO_CACHE="1")
+    assert code == 0 and "jinja2" in _tops(modules) and "pinflow._jinja.templates" not in modules
 
 
 def test_a_valid_config_is_checked_without_jsonschema(tmp_path: Path) -> None:

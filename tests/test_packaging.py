@@ -36,7 +36,7 @@ def test_wheel_ships_templates_and_schemas(wheel: Path) -> None:
         shipped = {p.name for p in (ROOT / folder).iterdir() if p.is_file()}
         assert shipped and {f"pinflow/_data/{folder}/{n}" for n in shipped} <= names
     compiled = {p.name for p in (ROOT / "pinflow" / "_jinja").iterdir() if p.is_file()}
-    assert "manifest.json" in compiled and {f"pinflow/_jinja/{n}" for n in compiled} <= names
+    assert "templates.py" in compiled and {f"pinflow/_jinja/{n}" for n in compiled} <= names
 
 
 @pytest.mark.slow
@@ -68,9 +68,8 @@ def test_installed_wheel_renders_from_any_folder(wheel: Path, tmp_path: Path) ->
     rendered = _run(["pinflow", "render", "--template-name", "codex"], elsewhere, env)
     assert rendered.returncode == 0, rendered.stderr
     # The installed copy finds its precompiled templates current and uses them.
-    loader = _run(["python", "-c", "from pinflow import render; print(type(render._environment(None).loader).__name__)"],
-                  elsewhere, env)
-    assert loader.stdout.strip() == "CompiledFirst", loader.stderr
+    current = _run(["python", "-c", "from pinflow import precompiled; print(precompiled.renderer() is not None)"], elsewhere, env)
+    assert current.stdout.strip() == "True", current.stderr
     from pinflow.config import load_config
     from pinflow.render import render_workflow
 
