@@ -17,7 +17,7 @@ sandboxed, StrictUndefined semantics:
 
 The generator refuses anything else (``Unsupported``), so a template edit
 that leaves this subset fails the drift test, never renders differently.
-``pinflow/_jinja/templates.py`` holds the code and the hashes of the
+``pinflow/_prebuilt/templates.py`` holds the code and the hashes of the
 template sources it came from; it is used only while they match and only for the built-in
 templates (a templates_dir may override any name; those render with jinja2).
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import jinja2
     from jinja2 import nodes
 
-FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_jinja")
+FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_prebuilt")
 MODULE = "templates.py"
 # The built-in templates (the *.sh scripts are inlined verbatim, not templated).
 TEMPLATES = ("publish-image.yml.j2", "_targets.yml.j2")
@@ -114,7 +114,7 @@ def renderer() -> Callable[[dict[str, Any], dict[str, Callable[..., Any]], Calla
     from pinflow import resources
 
     try:
-        from pinflow._jinja import templates
+        from pinflow._prebuilt import templates
 
         current = all(digest(resources.read_template(t)) == templates.SOURCES.get(t) for t in TEMPLATES)
     except (ImportError, OSError, AttributeError):
@@ -124,7 +124,7 @@ def renderer() -> Callable[[dict[str, Any], dict[str, Callable[..., Any]], Calla
 
 def template_frame(filename: str, pyline: int) -> str | None:
     """``pinflow/<template>:<line>`` for a traceback frame in the compiled module, else None."""
-    templates = sys.modules.get("pinflow._jinja.templates")
+    templates = sys.modules.get("pinflow._prebuilt.templates")
     if templates is None or filename != templates.__file__:
         return None
     lines: dict[int, str] = templates.LINES
@@ -343,14 +343,48 @@ def compile_templates(env: jinja2.Environment, sources: dict[str, str], filters:
             + f"# Module line -> template line, for errors.\nLINES = {{\n{lines}}}\n")
 
 
+# The shells and secret variables the built-in templates run their scripts with
+# (`shell: bash`, or none in a templates_dir copy; CP_TOKEN holds a secret).
+_SCRIPT_SHELLS = ((None, "gitea"), (None, "github"), ("bash", "gitea"), ("bash", "github"))
+_SCRIPT_SECRETS: tuple[tuple[str, ...], ...] = ((), ("CP_TOKEN",))
+
+
+def script_facts(scripts: dict[str, str]) -> str:
+    """pinflow/_prebuilt/scripts.py: shell.py's answers about the built-in scripts (see shell._prebuilt)."""
+    from pinflow import shell
+    from pinflow.cache import blake2b
+
+    shells = sorted({tuple(shell.effective_shell(s, None, d)) for s, d in _SCRIPT_SHELLS})
+    out = ['"""shell.py\'s answers about the built-in scripts: written by `python -m pinflow.precompiled`. Do not edit."""\n\n',
+           f"# The hash of the shell.py they came from (they count only while it matches).\nANALYZER = {shell.analyzer_digest()!r}\n\n",
+           "FACTS = {\n"]
+    for name, text in sorted(scripts.items()):
+        answers: dict[tuple[object, ...], object] = {
+            ("command_words",): shell.find_command_words(text),
+            ("tested_variables",): tuple(sorted((k, tuple(sorted(v))) for k, v in shell.find_tested_variables(text).items())),
+        }
+        for sh in shells:
+            for secrets in _SCRIPT_SECRETS:
+                report = shell.judge_script(text, shell.Shell(*sh), frozenset(secrets))
+                answers[("analyze", *sh, *secrets)] = (tuple(tuple(c) for c in report.http_calls), tuple(report.xtrace),
+                                                      tuple(report.secret_echoes), tuple(report.parse_errors))
+        out.append(f"    # {name}\n    {blake2b(text.encode('utf-8'), digest_size=16).hexdigest()!r}: {{\n")
+        out.extend(f"        {key!r}: {value!r},\n" for key, value in answers.items())
+        out.append("    },\n")
+    return "".join(out) + "}\n"
+
+
 def generate() -> dict[str, str]:
     """{file name: text} of the compiled module and the manifest, as they should be."""
     from pinflow import render, resources
 
     env = render._environment(None)  # the very settings that render them (whitespace control)
     sources = {name: resources.read_template(name) for name in TEMPLATES}
+    folder = resources.templates_dir()
+    scripts = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.name.endswith(".sh")}
     return {
         MODULE: compile_templates(env, sources, set(render.FILTERS), render.BUILTIN_PREFIX),
+        "scripts.py": script_facts(scripts),
         "__init__.py": "",
     }
 
@@ -373,7 +407,7 @@ def write(folder: str = FOLDER) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     changed = write()
-    sys.stdout.write("".join(f"wrote {os.path.join('pinflow', '_jinja', n)}\n" for n in changed) or "up to date\n")
+    sys.stdout.write("".join(f"wrote {os.path.join('pinflow', '_prebuilt', n)}\n" for n in changed) or "up to date\n")
     return 0
 
 

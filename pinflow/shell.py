@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from tree_sitter import Node, Parser, Tree
 
 
@@ -2229,6 +2231,46 @@ _LOST_REASONS = {
 _MEMO = 1024
 
 
+def _prebuilt(script: str, query: tuple[object, ...]) -> Any:
+    """The answer to ``query`` about one of pinflow's own scripts, as computed when it was built, or None.
+
+    Every render lints its own output, and judging the built-in promote.sh
+    takes ~10 ms, a fifth of a cold render; its verdict cannot change unless
+    this module does. pinflow/_prebuilt/scripts.py holds the answers for the
+    scripts render inlines, keyed by each script's hash; they count only while
+    this file's hash is the one they were computed with (any other script, or
+    an edited analysis, is judged here and now). ``python -m
+    pinflow.precompiled`` writes them, tests/test_precompiled.py recomputes
+    them.
+    """
+    facts = _prebuilt_facts()
+    if not facts:
+        return None
+    from pinflow.cache import blake2b
+
+    entry = facts.get(blake2b(script.encode("utf-8"), digest_size=16).hexdigest())
+    return None if entry is None else entry.get(query)
+
+
+@functools.lru_cache(maxsize=1)
+def _prebuilt_facts() -> dict[str, dict[tuple[object, ...], Any]]:
+    try:
+        from pinflow._prebuilt import scripts
+
+        current = analyzer_digest() == scripts.ANALYZER
+    except (ImportError, OSError, AttributeError):
+        return {}
+    return scripts.FACTS if current else {}
+
+
+def analyzer_digest() -> str:
+    """The hash of this module's source: the analysis the prebuilt answers came from."""
+    from pinflow.cache import blake2b
+
+    with open(__file__, "rb") as fh:
+        return blake2b(fh.read(), digest_size=16).hexdigest()
+
+
 def analyze(script: str, shell: Shell, secret_vars: frozenset[str] = frozenset()) -> ScriptReport:
     """Judge every curl/wget in a `run:` script, and list `set -x` and secret echoes."""
     r = _analyze(script, shell, secret_vars)
@@ -2237,6 +2279,15 @@ def analyze(script: str, shell: Shell, secret_vars: frozenset[str] = frozenset()
 
 @functools.lru_cache(maxsize=_MEMO)
 def _analyze(script: str, shell: Shell, secret_vars: frozenset[str]) -> ScriptReport:
+    known = _prebuilt(script, ("analyze", *shell, *sorted(secret_vars)))
+    if known is not None:
+        calls, xtrace, echoes, errors = known
+        return ScriptReport([HttpCall(*c) for c in calls], list(xtrace), list(echoes), list(errors))
+    return judge_script(script, shell, secret_vars)
+
+
+def judge_script(script: str, shell: Shell, secret_vars: frozenset[str]) -> ScriptReport:
+    """``analyze`` itself: no memo, no prebuilt answers."""
     src = _source(script)
     errors = _parse_errors(src)
     calls = []
@@ -2267,6 +2318,11 @@ def command_words(script: str) -> list[tuple[int, int, list[str]]]:
 
 @functools.lru_cache(maxsize=_MEMO)
 def _command_words(script: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    known = _prebuilt(script, ("command_words",))
+    return known if known is not None else find_command_words(script)
+
+
+def find_command_words(script: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
     src = _source(script)
     found = []
     for node in _walk(src.root):
@@ -2300,6 +2356,13 @@ def tested_variables(script: str) -> dict[str, set[str]]:
 
 @functools.lru_cache(maxsize=_MEMO)
 def _tested_variables(script: str) -> dict[str, frozenset[str]]:
+    known = _prebuilt(script, ("tested_variables",))
+    if known is not None:
+        return {name: frozenset(how) for name, how in known}
+    return find_tested_variables(script)
+
+
+def find_tested_variables(script: str) -> dict[str, frozenset[str]]:
     src = _source(script)
     found: dict[str, set[str]] = {}
 

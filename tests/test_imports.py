@@ -109,8 +109,8 @@ def test_a_render_of_the_builtin_templates_does_not_import_jinja2(tmp_path: Path
     code, cold = imported(["render"], tmp_path, **env)
     _, warm = imported(["render"], tmp_path, **env)
     assert code == 0
-    assert "pinflow._jinja.templates" in cold and "jinja2" not in _tops(cold)  # the compiled templates
-    assert not _tops(warm) & HEAVY and "pinflow._jinja.templates" not in warm  # the render cache
+    assert "pinflow._prebuilt.templates" in cold and "jinja2" not in _tops(cold)  # the compiled templates
+    assert not _tops(warm) & HEAVY and "pinflow._prebuilt.templates" not in warm  # the render cache
 
 
 def test_a_render_of_user_templates_imports_jinja2(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_a_render_of_user_templates_imports_jinja2(tmp_path: Path) -> None:
     (tmp_path / "tpl" / "publish-image.yml.j2").write_text("{% extends 'pinflow/publish-image.yml.j2' %}")
     (tmp_path / "pinflow.toml").write_text('template_name = "codex"\ntemplates_dir = "tpl"\n')
     code, modules = imported(["render"], tmp_path, PINFLOW_NO_CACHE="1")
-    assert code == 0 and "jinja2" in _tops(modules) and "pinflow._jinja.templates" not in modules
+    assert code == 0 and "jinja2" in _tops(modules) and "pinflow._prebuilt.templates" not in modules
 
 
 def test_a_valid_config_is_checked_without_jsonschema(tmp_path: Path) -> None:

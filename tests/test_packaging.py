@@ -35,8 +35,8 @@ def test_wheel_ships_templates_and_schemas(wheel: Path) -> None:
     for folder in ("templates", "schemas"):
         shipped = {p.name for p in (ROOT / folder).iterdir() if p.is_file()}
         assert shipped and {f"pinflow/_data/{folder}/{n}" for n in shipped} <= names
-    compiled = {p.name for p in (ROOT / "pinflow" / "_jinja").iterdir() if p.is_file()}
-    assert "templates.py" in compiled and {f"pinflow/_jinja/{n}" for n in compiled} <= names
+    compiled = {p.name for p in (ROOT / "pinflow" / "_prebuilt").iterdir() if p.is_file()}
+    assert "templates.py" in compiled and {f"pinflow/_prebuilt/{n}" for n in compiled} <= names
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from strategies import configs, toml_document
 
 from pinflow import config as config_mod
 from pinflow import precompiled, render
-from pinflow._jinja import templates
+from pinflow._prebuilt import templates
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CONFIGS = sorted(p.name for p in GOLDEN.glob("*.toml"))
@@ -179,3 +179,25 @@ def test_the_compiler_refuses_what_it_does_not_translate(source: str) -> None:
     with pytest.raises(precompiled.Unsupported):
         _compiled({"main.j2": source})
 
+
+
+@pytest.mark.parametrize("name", [None, *CONFIGS])
+def test_a_render_judges_none_of_the_builtin_scripts_afresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str | None) -> None:
+    from pinflow import shell
+
+    cfg = (config_mod.load_config(str(GOLDEN / name), cwd=tmp_path) if name
+           else config_mod.load_config(template_name="codex", cwd=tmp_path))
+    monkeypatch.setenv("PINFLOW_NO_CACHE", "1")
+
+    def afresh(*args: object) -> None:
+        raise AssertionError(f"judged afresh: {str(args[0])[:40]!r}")
+
+    for memo in (shell._analyze, shell._command_words, shell._tested_variables):
+        memo.cache_clear()
+    for query in ("judge_script", "find_command_words", "find_tested_variables"):
+        monkeypatch.setattr(shell, query, afresh)
+    try:
+        assert "promote-pin" in render.render_workflow(cfg)  # linted: from the prebuilt answers
+    finally:
+        for memo in (shell._analyze, shell._command_words, shell._tested_variables):
+            memo.cache_clear()

@@ -315,3 +315,58 @@ def test_analyze_never_crashes(script: str) -> None:
         assert call.verdict in ("loud", "quiet", "unknown")
         assert call.cause in shell.CAUSES
         assert call.reason
+
+
+# ---------------------------------------------------------------------------
+# The built-in scripts' answers, computed when pinflow was built.
+
+def _builtin_scripts() -> dict[str, str]:
+    from pinflow import resources
+
+    return {p.name: p.read_text(encoding="utf-8") for p in resources.templates_dir().iterdir() if p.name.endswith(".sh")}
+
+
+def _clear_memos() -> None:
+    for memo in (shell._analyze, shell._command_words, shell._tested_variables, shell._prebuilt_facts):
+        memo.cache_clear()
+
+
+@pytest.mark.parametrize("name", sorted(_builtin_scripts()))
+def test_prebuilt_answers_for_the_builtin_scripts_are_the_analysis_own(name: str) -> None:
+    script = _builtin_scripts()[name]
+    _clear_memos()
+    for dialect in ("gitea", "github"):
+        for secrets in (frozenset(), frozenset({"CP_TOKEN"})):
+            sh = effective_shell("bash", None, dialect)
+            assert shell._prebuilt(script, ("analyze", *sh, *sorted(secrets))) is not None
+            assert analyze(script, sh, secrets) == shell.judge_script(script, sh, secrets)
+    assert shell._prebuilt(script, ("command_words",)) is not None
+    assert command_words(script) == [(line, col, list(words)) for line, col, words in shell.find_command_words(script)]
+    assert shell.tested_variables(script) == {k: set(v) for k, v in shell.find_tested_variables(script).items()}
+
+
+def test_prebuilt_answers_count_only_for_the_analysis_they_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pinflow._prebuilt import scripts
+
+    promote = _builtin_scripts()["promote.sh"]
+    sh = effective_shell("bash", None, "gitea")
+    _clear_memos()
+    assert shell._prebuilt(promote, ("analyze", *sh, "CP_TOKEN")) is not None
+    monkeypatch.setattr(scripts, "ANALYZER", "0" * 32)  # shell.py edited since they were written
+    _clear_memos()
+    judged: list[str] = []
+    monkeypatch.setattr(shell, "judge_script", lambda *args: judged.append(args[0]) or shell.ScriptReport([], [], [], []))
+    assert shell._prebuilt(promote, ("analyze", *sh, "CP_TOKEN")) is None
+    analyze(promote, sh, frozenset({"CP_TOKEN"}))
+    assert judged == [promote]
+    _clear_memos()
+
+
+def test_an_edited_builtin_script_is_judged_afresh() -> None:
+    promote = _builtin_scripts()["promote.sh"]
+    sh = effective_shell("bash", None, "gitea")
+    _clear_memos()
+    edited = promote.replace('fail "the control plane did not accept', 'echo "the control plane did not accept').replace(
+        'fail "no attempt was made"', 'echo "no attempt was made"')
+    assert edited != promote and shell._prebuilt(edited, ("analyze", *sh)) is None
+    assert analyze(edited, sh).http_calls[0].verdict == "quiet"  # the edit made a 4xx pass

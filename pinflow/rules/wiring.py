@@ -287,26 +287,30 @@ def digest_unchecked(ctx: Context) -> Iterator[Hit]:
     ```
     """
     for job in ctx.promoters:
-        checked_before = ""  # scripts of earlier steps: a failed check there stops the job
+        scripts: list[str] = []  # this step's and earlier steps': a failed check there stops the job
         for step in job.steps:
             env = {**job.env, **step.env}
             digest_vars = [name for name, node in env.items() if _reads_digest(model.text(node) or "")]
+            if step.run:
+                scripts.append(step.run)
             if step.run and (digest_vars or _reads_digest(step.run)):
-                missing = "non-empty and `sha256:` + 64 hex" if not digest_vars else _unchecked(checked_before + "\n" + step.run, digest_vars, job.if_, step.if_)
+                missing = "non-empty and `sha256:` + 64 hex" if not digest_vars else _unchecked(scripts, digest_vars, job.if_, step.if_)
                 if missing:
                     what = f"${digest_vars[0]}" if digest_vars else "the digest (inline `${{ }}`)"
                     yield Hit(step.pos, f"job '{job.id}': {step.label()} uses {what} without checking it is {missing}", job.id, step.label())
-            checked_before += "\n" + (step.run or "")
 
 
 def _reads_digest(value: str) -> bool:
     return any(p[0] == "needs" and p[-1] == "digest" for p in expression_contexts(value))
 
 
-def _unchecked(script: str, names: list[str], *conditions: str | None) -> str | None:
+def _unchecked(scripts: list[str], names: list[str], *conditions: str | None) -> str | None:
     from pinflow.shell import tested_variables
 
-    tested = tested_variables(script)
+    tested: dict[str, set[str]] = {}
+    for script in scripts:  # each parsed on its own (and answered once per process)
+        for name, how in tested_variables(script).items():
+            tested.setdefault(name, set()).update(how)
     guarded = any(c and "digest" in c for c in conditions)
     empty_ok = guarded or any(tested.get(n, set()) & {"empty", "pattern"} for n in names)
     format_ok = any("pattern" in tested.get(n, set()) for n in names)
