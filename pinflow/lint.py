@@ -21,6 +21,8 @@ from pinflow.records import NamedTuple
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ruamel.yaml.nodes import Node
+
     from pinflow.cache import LintCache
 
 WORKFLOW_DIRS = (".gitea/workflows", ".forgejo/workflows", ".github/workflows")
@@ -41,9 +43,12 @@ class Selection(NamedTuple):
 
 
 def lint_text(text: str, path: str = "<text>", dialect: str = "gitea", main_branch: str = "main",
-              gitea_version: str = "1.22", selection: Selection = Selection()) -> list[Finding]:
-    """Lint a workflow given as text (render's self-check, fix's re-lint)."""
-    return _lint_decoded(path, text, Options(dialect, main_branch, gitea_version), selection)
+              gitea_version: str = "1.22", selection: Selection = Selection(), root: Node | None = None) -> list[Finding]:
+    """Lint a workflow given as text (render's self-check, fix's re-lint).
+
+    ``root``: the text's nodes, when the caller has composed them already (render).
+    """
+    return _lint_decoded(path, text, Options(dialect, main_branch, gitea_version), selection, root)
 
 
 def lint_bytes(path: str, data: bytes, opts: Options, selection: Selection = Selection()) -> list[Finding]:
@@ -54,8 +59,8 @@ def lint_bytes(path: str, data: bytes, opts: Options, selection: Selection = Sel
     return _lint_decoded(path, text, opts, selection)
 
 
-def _lint_decoded(path: str, text: str, opts: Options, selection: Selection) -> list[Finding]:
-    findings, jobs = _check(path, text, opts)
+def _lint_decoded(path: str, text: str, opts: Options, selection: Selection, root: Node | None = None) -> list[Finding]:
+    findings, jobs = _check(path, text, opts, root)
     findings = _select(findings, selection)
     return sorted(_unsuppressed(findings, text, jobs), key=Finding.sort_key)
 
@@ -68,12 +73,12 @@ class JobSpan(NamedTuple):
     end_line: int
 
 
-def _check(path: str, text: str, opts: Options) -> tuple[list[Finding], list[JobSpan]]:
+def _check(path: str, text: str, opts: Options, root: Node | None = None) -> tuple[list[Finding], list[JobSpan]]:
     from pinflow import model
     from pinflow.rules import all_rules
 
     try:
-        root = yamlio.compose(text)
+        root = yamlio.compose(text) if root is None else root
     except yamlio.YamlProblem as exc:
         return [_pf001(path, exc)], []
     findings = [_duplicate(path, key, first, dup) for key, first, dup in (yamlio.duplicate_keys(root) if root is not None else [])]

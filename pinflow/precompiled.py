@@ -350,22 +350,22 @@ _SCRIPT_SECRETS: tuple[tuple[str, ...], ...] = ((), ("CP_TOKEN",))
 
 
 def script_facts(scripts: dict[str, str]) -> str:
-    """pinflow/_prebuilt/scripts.py: shell.py's answers about the built-in scripts (see shell._prebuilt)."""
-    from pinflow import shell
+    """pinflow/_prebuilt/scripts.py: bashsim.py's answers about the built-in scripts (see shell._prebuilt)."""
+    from pinflow import bashsim, shell
     from pinflow.cache import blake2b
 
     shells = sorted({tuple(shell.effective_shell(s, None, d)) for s, d in _SCRIPT_SHELLS})
-    out = ['"""shell.py\'s answers about the built-in scripts: written by `python -m pinflow.precompiled`. Do not edit."""\n\n',
-           f"# The hash of the shell.py they came from (they count only while it matches).\nANALYZER = {shell.analyzer_digest()!r}\n\n",
+    out = ['"""bashsim.py\'s answers about the built-in scripts: written by `python -m pinflow.precompiled`. Do not edit."""\n\n',
+           f"# The hash of the bashsim.py they came from (they count only while it matches).\nANALYZER = {shell.analyzer_digest()!r}\n\n",
            "FACTS = {\n"]
     for name, text in sorted(scripts.items()):
         answers: dict[tuple[object, ...], object] = {
-            ("command_words",): shell.find_command_words(text),
-            ("tested_variables",): tuple(sorted((k, tuple(sorted(v))) for k, v in shell.find_tested_variables(text).items())),
+            ("command_words",): bashsim.find_command_words(text),
+            ("tested_variables",): tuple(sorted((k, tuple(sorted(v))) for k, v in bashsim.find_tested_variables(text).items())),
         }
         for sh in shells:
             for secrets in _SCRIPT_SECRETS:
-                report = shell.judge_script(text, shell.Shell(*sh), frozenset(secrets))
+                report = bashsim.judge_script(text, shell.Shell(*sh), frozenset(secrets))
                 answers[("analyze", *sh, *secrets)] = (tuple(tuple(c) for c in report.http_calls), tuple(report.xtrace),
                                                       tuple(report.secret_echoes), tuple(report.parse_errors))
         out.append(f"    # {name}\n    {blake2b(text.encode('utf-8'), digest_size=16).hexdigest()!r}: {{\n")

@@ -474,15 +474,19 @@ def _shown(filename: str) -> str:
 # ---------------------------------------------------------------------------
 # Self-check: render parses its own output back before anyone sees it.
 
-def _load(text: str, where: str) -> Any:
+def _compose(text: str, where: str) -> Any:
     from pinflow import yamlio
 
     try:
-        root = yamlio.compose(text)
+        return yamlio.compose(text)
     except yamlio.YamlProblem as exc:
         raise TemplateError(f"{where}: rendered text is not valid YAML (line {exc.line}, column {exc.column}): {exc.message}") from None
+
+
+def _load(text: str, where: str) -> Any:
     from pinflow.schema import to_data
 
+    root = _compose(text, where)
     return to_data(root) if root is not None else None
 
 
@@ -518,18 +522,21 @@ def _contract_problems(data: Any, config: Config) -> list[str]:
     return problems
 
 
-def _lint_problems(text: str, config: Config) -> list[str]:
+def _lint_problems(text: str, config: Config, root: Any = None) -> list[str]:
     from pinflow.lint import lint_text
 
     findings = lint_text(text, path=default_output_path(config), dialect=config.dialect,
-                         main_branch=config.main_branch, gitea_version=config.gitea_version)
+                         main_branch=config.main_branch, gitea_version=config.gitea_version, root=root)
     return [f"line {f.line}: {f.rule} {f.message}" for f in findings if f.severity == "error"]
 
 
 def check_rendered(text: str, config: Config) -> None:
+    from pinflow.schema import to_data
+
     where = config.template_file
-    problems = _contract_problems(_load(text, where), config)
-    problems = problems or _lint_problems(text, config)
+    root = _compose(text, where)  # once, for both checks
+    problems = _contract_problems(to_data(root) if root is not None else None, config)
+    problems = problems or _lint_problems(text, config, root)
     if problems:
         raise TemplateError(problems[0], [f"{where}: rendered workflow breaks the contract: {p}" for p in problems])
 

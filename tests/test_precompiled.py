@@ -183,7 +183,7 @@ def test_the_compiler_refuses_what_it_does_not_translate(source: str) -> None:
 
 @pytest.mark.parametrize("name", [None, *CONFIGS])
 def test_a_render_judges_none_of_the_builtin_scripts_afresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str | None) -> None:
-    from pinflow import shell
+    from pinflow import bashsim, shell
 
     cfg = (config_mod.load_config(str(GOLDEN / name), cwd=tmp_path) if name
            else config_mod.load_config(template_name="codex", cwd=tmp_path))
@@ -195,7 +195,7 @@ def test_a_render_judges_none_of_the_builtin_scripts_afresh(monkeypatch: pytest.
     for memo in (shell._analyze, shell._command_words, shell._tested_variables):
         memo.cache_clear()
     for query in ("judge_script", "find_command_words", "find_tested_variables"):
-        monkeypatch.setattr(shell, query, afresh)
+        monkeypatch.setattr(bashsim, query, afresh)
     try:
         assert "promote-pin" in render.render_workflow(cfg)  # linted: from the prebuilt answers
     finally:

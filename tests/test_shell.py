@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinflow import shell
+from pinflow import bashsim, shell
 from pinflow.shell import HttpCall, Shell, analyze, command_words, effective_shell
 
 GITHUB = effective_shell(None, None, "github")
@@ -268,7 +268,7 @@ def test_no_secrets_no_echo_findings() -> None:
 
 
 def test_parser_is_created_once() -> None:
-    assert shell._parser() is shell._parser()
+    assert bashsim._parser() is bashsim._parser()
 
 
 # -- small queries for the contract rules ----------------------------------------------
@@ -339,10 +339,10 @@ def test_prebuilt_answers_for_the_builtin_scripts_are_the_analysis_own(name: str
         for secrets in (frozenset(), frozenset({"CP_TOKEN"})):
             sh = effective_shell("bash", None, dialect)
             assert shell._prebuilt(script, ("analyze", *sh, *sorted(secrets))) is not None
-            assert analyze(script, sh, secrets) == shell.judge_script(script, sh, secrets)
+            assert analyze(script, sh, secrets) == bashsim.judge_script(script, sh, secrets)
     assert shell._prebuilt(script, ("command_words",)) is not None
-    assert command_words(script) == [(line, col, list(words)) for line, col, words in shell.find_command_words(script)]
-    assert shell.tested_variables(script) == {k: set(v) for k, v in shell.find_tested_variables(script).items()}
+    assert command_words(script) == [(line, col, list(words)) for line, col, words in bashsim.find_command_words(script)]
+    assert shell.tested_variables(script) == {k: set(v) for k, v in bashsim.find_tested_variables(script).items()}
 
 
 def test_prebuilt_answers_count_only_for_the_analysis_they_came_from(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -355,7 +355,7 @@ def test_prebuilt_answers_count_only_for_the_analysis_they_came_from(monkeypatch
     monkeypatch.setattr(scripts, "ANALYZER", "0" * 32)  # shell.py edited since they were written
     _clear_memos()
     judged: list[str] = []
-    monkeypatch.setattr(shell, "judge_script", lambda *args: judged.append(args[0]) or shell.ScriptReport([], [], [], []))
+    monkeypatch.setattr(bashsim, "judge_script", lambda *args: judged.append(args[0]) or shell.ScriptReport([], [], [], []))
     assert shell._prebuilt(promote, ("analyze", *sh, "CP_TOKEN")) is None
     analyze(promote, sh, frozenset({"CP_TOKEN"}))
     assert judged == [promote]

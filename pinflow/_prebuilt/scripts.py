@@ -1,7 +1,7 @@
-"""shell.py's answers about the built-in scripts: written by `python -m pinflow.precompiled`. Do not edit."""
+"""bashsim.py's answers about the built-in scripts: written by `python -m pinflow.precompiled`. Do not edit."""
 
-# The hash of the shell.py they came from (they count only while it matches).
-ANALYZER = '17e194b9625afd6a443ed57117c03395'
+# The hash of the bashsim.py they came from (they count only while it matches).
+ANALYZER = '688e08b3654582581c53d59fbea940e1'
 
 FACTS = {
     # promote.sh
