@@ -13,11 +13,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pinflow.errors import ConfigError
 from pinflow.records import NamedTuple
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    StrPath = str | PathLike[str]
 
 if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
     import tomllib
@@ -103,13 +107,13 @@ class Config(NamedTuple):
     build_args: tuple[tuple[str, str], ...]  # in config order
     smoke_test: tuple[str, ...]  # argv words; () = no smoke test
     extra_images: tuple[ExtraImage, ...]
-    templates_dir: Path | None
+    templates_dir: str | None  # a folder path
     template_file: str
     output: str
     gitea_version: str
     server_url: str  # "" = not pinned
     lint: LintSettings
-    source: Path | None  # the config file, None for embedded defaults
+    source: str | None  # the config file's path, None for embedded defaults
     origin: str  # how the header names the source: "pinflow.toml", "(embedded defaults)", ...
     cli_args: tuple[str, ...]  # the CLI arguments that reproduce this config (for the header)
 
@@ -121,20 +125,22 @@ def default_output_path(config: Config) -> str:
 # ---------------------------------------------------------------------------
 # Finding and reading
 
-def find_config(cwd: Path) -> Path | None:
+def find_config(cwd: StrPath) -> str | None:
     """``pinflow.toml`` in ``cwd``, else ``pyproject.toml`` if it has ``[tool.pinflow]``."""
-    own = cwd / CONFIG_NAME
-    if own.is_file():
+    # (os.path, not pathlib: importing pathlib costs 3 ms, 6% of a render.)
+    own = _join(cwd, CONFIG_NAME)
+    if os.path.isfile(own):
         return own
-    if own.is_symlink() or own.exists():
+    if os.path.lexists(own):
         # There but unusable: naming it beats rendering from the defaults.
-        what = "is a directory" if own.is_dir() else ("is a dangling symlink" if own.is_symlink() and not own.exists() else "is not a regular file")
+        what = "is a directory" if os.path.isdir(own) else ("is a dangling symlink" if not os.path.exists(own) else "is not a regular file")
         raise ConfigError(f"{CONFIG_NAME}: {what}")
-    pyproject = cwd / PYPROJECT
-    if not pyproject.is_file():
+    pyproject = _join(cwd, PYPROJECT)
+    if not os.path.isfile(pyproject):
         return None
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        with open(pyproject, encoding="utf-8") as fh:
+            text = fh.read()
     except (OSError, UnicodeDecodeError):
         return None
     try:
@@ -152,12 +158,13 @@ class _Raw(NamedTuple):
     key_prefix: str  # "tool.pinflow." inside pyproject.toml
 
 
-def read_toml(path: Path, label: str, kind: str = "config file") -> dict[str, Any]:
+def read_toml(path: StrPath, label: str, kind: str = "config file") -> dict[str, Any]:
     """A TOML file's data; every way it can fail is one ConfigError naming it."""
-    if path.is_dir():
+    if os.path.isdir(path):
         raise ConfigError(f"{label}: is a directory, not a {kind}")
     try:
-        text = path.read_bytes().decode("utf-8")
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{label}: no such file") from None
     except OSError as exc:
@@ -171,9 +178,9 @@ def read_toml(path: Path, label: str, kind: str = "config file") -> dict[str, An
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
 
 
-def _read(path: Path, label: str) -> _Raw:
+def _read(path: str, label: str) -> _Raw:
     data = read_toml(path, label)
-    if path.name != PYPROJECT:
+    if os.path.basename(path) != PYPROJECT:
         return _Raw(data, label, "")
     tool = data.get("tool")
     table = tool.get("pinflow") if isinstance(tool, dict) else None
@@ -184,12 +191,26 @@ def _read(path: Path, label: str) -> _Raw:
     return _Raw(table, label, "tool.pinflow.")
 
 
-def _display(path: Path, cwd: Path) -> str:
+def _display(path: str, cwd: str) -> str:
     try:
         rel = os.path.relpath(path, cwd)
     except ValueError:  # pragma: no cover - other drive on Windows
-        return path.as_posix()
-    return Path(rel).as_posix() if not rel.startswith("..") else path.as_posix()
+        return _posix(path)
+    return _posix(rel) if not rel.startswith("..") else _posix(path)
+
+
+def _join(folder: StrPath, name: str) -> str:
+    return _clean(os.path.join(os.fspath(folder), name))
+
+
+def _clean(path: str) -> str:
+    """``path`` without empty or ``.`` segments, as pathlib spells it (``..`` stays: a symlink may need it)."""
+    kept = os.sep.join(p for p in path.split(os.sep) if p not in ("", "."))
+    return os.sep + kept if path.startswith(os.sep) else kept or "."
+
+
+def _posix(path: str) -> str:
+    return _clean(path).replace(os.sep, "/")
 
 
 # ---------------------------------------------------------------------------
@@ -380,17 +401,17 @@ def load_config(
     overrides: Sequence[str] = (),
     template_name: str | None = None,
     dialect: str | None = None,
-    cwd: Path | None = None,
+    cwd: StrPath | None = None,
     require_template_name: bool = True,
 ) -> Config:
     """Load, merge and validate; raise ConfigError with one line per problem."""
     from pinflow.resources import load_schema
 
-    cwd = Path.cwd() if cwd is None else cwd
+    cwd = os.getcwd() if cwd is None else os.fspath(cwd)
     source, raw, origin = _locate(config_path, cwd)
     data = _copy(raw.data)
     origins: dict[tuple[str, ...], str] = {}
-    cli_args: list[str] = ["--config", _display(Path(config_path), cwd)] if config_path is not None else []
+    cli_args: list[str] = ["--config", _display(config_path, cwd)] if config_path is not None else []
     if template_name is not None:
         data["template_name"] = template_name
         origins[("template_name",)] = "--template-name"
@@ -414,12 +435,11 @@ def load_config(
     return _build(data, source, origin, tuple(cli_args), cwd)
 
 
-def _locate(config_path: str | None, cwd: Path) -> tuple[Path | None, _Raw, str]:
+def _locate(config_path: str | None, cwd: str) -> tuple[str | None, _Raw, str]:
     if config_path is not None:
         if any(ord(c) < 32 for c in config_path):
             raise ConfigError(f"--config {_show(config_path)}: control characters in the path")
-        path = Path(config_path)
-        path = path if path.is_absolute() else cwd / path
+        path = _join(cwd, config_path)
         label = _display(path, cwd)
         raw = _read(path, label)
     else:
@@ -450,7 +470,7 @@ def _line(keys: tuple[Any, ...], message: str, raw: _Raw, origins: Mapping[tuple
     return f"{raw.label}: {raw.key_prefix}{_key_text(keys)}: {message}"
 
 
-def _semantic_problems(data: Mapping[str, Any], source: Path | None, cwd: Path) -> list[tuple[tuple[Any, ...], str]]:
+def _semantic_problems(data: Mapping[str, Any], source: str | None, cwd: str) -> list[tuple[tuple[Any, ...], str]]:
     """What one schema can't say well: cross-key rules, with a precise line each."""
     problems: list[tuple[tuple[Any, ...], str]] = []
     promote = data.get("promote", {})
@@ -494,9 +514,9 @@ def _semantic_problems(data: Mapping[str, Any], source: Path | None, cwd: Path) 
         if "dockerfile" not in extra:
             problems.append((("extra_images", i, "dockerfile"), "required (each extra image builds from its own Dockerfile)"))
     if "templates_dir" in data:
-        folder = (source.parent if source is not None else cwd) / data["templates_dir"]
-        if not folder.is_dir():
-            problems.append((("templates_dir",), f"no such directory: {folder.as_posix()}"))
+        folder = _join(os.path.dirname(source) if source is not None else cwd, data["templates_dir"])
+        if not os.path.isdir(folder):
+            problems.append((("templates_dir",), f"no such directory: {_posix(folder)}"))
     return problems
 
 
@@ -537,7 +557,7 @@ def _labels(value: str | list[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _build(data: Mapping[str, Any], source: Path | None, origin: str, cli_args: tuple[str, ...], cwd: Path) -> Config:
+def _build(data: Mapping[str, Any], source: str | None, origin: str, cli_args: tuple[str, ...], cwd: str) -> Config:
     dialect = data.get("dialect", "gitea")
     template_name = data.get("template_name", "")
     reg = data.get("registry", {})
@@ -565,7 +585,7 @@ def _build(data: Mapping[str, Any], source: Path | None, origin: str, cli_args: 
     lint = data.get("lint", {})
     templates_dir = None
     if "templates_dir" in data:
-        templates_dir = (source.parent if source is not None else cwd) / data["templates_dir"]
+        templates_dir = _join(os.path.dirname(source) if source is not None else cwd, data["templates_dir"])
     return Config(
         template_name=template_name,
         dialect=dialect,

@@ -431,11 +431,9 @@ def _settings(config_path: str | None, select: Sequence[str], ignore: Sequence[s
 
 def _from_config(config_path: str | None) -> _FromConfig | tuple[()]:
     """What the config gives lint; () when there is no config to load."""
-    from pathlib import Path
-
     from pinflow.config import find_config, load_config
 
-    if config_path is None and find_config(Path.cwd()) is None:
+    if config_path is None and find_config(os.getcwd()) is None:
         return ()
     cfg = load_config(config_path, require_template_name=False)
     return _FromConfig(tuple(cfg.lint.select), tuple(cfg.lint.ignore), cfg.dialect if cfg.source else None,

@@ -116,7 +116,7 @@ def renderer() -> Callable[[dict[str, Any], dict[str, Callable[..., Any]], Calla
     try:
         from pinflow._prebuilt import templates
 
-        current = all(digest(resources.read_template(t)) == templates.SOURCES.get(t) for t in TEMPLATES)
+        current = all(digest(resources.read_template(t) or "") == templates.SOURCES.get(t) for t in TEMPLATES)
     except (ImportError, OSError, AttributeError):
         return None
     return templates.render if current else None
@@ -379,7 +379,7 @@ def generate() -> dict[str, str]:
     from pinflow import render, resources
 
     env = render._environment(None)  # the very settings that render them (whitespace control)
-    sources = {name: resources.read_template(name) for name in TEMPLATES}
+    sources = {name: resources.read_template(name) or "" for name in TEMPLATES}
     folder = resources.templates_dir()
     scripts = {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir() if p.name.endswith(".sh")}
     return {

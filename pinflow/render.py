@@ -317,10 +317,7 @@ def _builtin_source(name: str) -> str | None:
     parts = _unprefixed(name).split("/")
     if any(p in ("", ".", "..") for p in parts):
         return None
-    node = resources.templates_dir()
-    for p in parts:
-        node = node / p
-    return node.read_text(encoding="utf-8") if node.is_file() else None
+    return resources.read_template("/".join(parts))
 
 
 def _checked_script(name: str, source: str) -> str:

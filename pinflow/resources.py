@@ -58,5 +58,16 @@ def load_schema(name: str) -> dict[str, Any]:
     return data
 
 
-def read_template(name: str) -> str:
-    return (templates_dir() / name).read_text(encoding="utf-8")
+def read_template(name: str) -> str | None:
+    """A file of ``templates/`` by its /-separated name below it; None when there is none."""
+    folder = folder_on_disk("templates")
+    try:
+        if folder is not None:  # (without pathlib: 3 ms of a render)
+            with open(os.path.join(folder, *name.split("/")), encoding="utf-8") as fh:
+                return fh.read()
+        node = templates_dir()
+        for part in name.split("/"):
+            node = node / part
+        return node.read_text(encoding="utf-8") if node.is_file() else None
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None

@@ -49,7 +49,7 @@ def test_template_block_table_matches_the_template():
     import jinja2
     from jinja2 import nodes
 
-    tree = jinja2.Environment().parse(read_template("publish-image.yml.j2"))
+    tree = jinja2.Environment().parse(read_template("publish-image.yml.j2") or "")
     blocks = [b.name for b in tree.find_all(nodes.Block)]
     documented = first_column(section("How to add a template block"))
     assert sorted(documented) == sorted(blocks)

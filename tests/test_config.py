@@ -36,9 +36,9 @@ def problems(tmp_path: Path, text: str | None = None, **kwargs: object) -> list[
 
 def test_find_config_prefers_pinflow_toml(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", "[tool.pinflow]\ntemplate_name = 'a'\n")
-    assert find_config(tmp_path) == tmp_path / "pyproject.toml"
+    assert find_config(tmp_path) == str(tmp_path / "pyproject.toml")
     write(tmp_path / "pinflow.toml", "template_name = 'b'\n")
-    assert find_config(tmp_path) == tmp_path / "pinflow.toml"
+    assert find_config(tmp_path) == str(tmp_path / "pinflow.toml")
 
 
 def test_find_config_ignores_pyproject_without_the_table(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_pyproject_table_loads_and_errors_name_the_table(tmp_path: Path) -> None
     assert lines == ["pyproject.toml: tool.pinflow.main_brnch: unknown key (did you mean 'main_branch'?)"]
     write(tmp_path / "pyproject.toml", "[tool.pinflow]\ntemplate_name = 'hermes'\n")
     config = load_config(cwd=tmp_path)
-    assert (config.template_name, config.source, config.origin) == ("hermes", tmp_path / "pyproject.toml", "pyproject.toml [tool.pinflow]")
+    assert (config.template_name, config.source, config.origin) == ("hermes", str(tmp_path / "pyproject.toml"), "pyproject.toml [tool.pinflow]")
 
 
 def test_explicit_config_path(tmp_path: Path) -> None:
@@ -250,7 +250,8 @@ def test_templates_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
     (line,) = problems(tmp_path, config_path="ci/pinflow.toml")
     assert line.startswith("ci/pinflow.toml: templates_dir: no such directory:")
     (tmp_path / "ci" / "tpl").mkdir()
-    assert load_config("ci/pinflow.toml", cwd=tmp_path).templates_dir == tmp_path / "ci" / "tpl"
+    assert load_config("ci/pinflow.toml", cwd=tmp_path).templates_dir == str(tmp_path / "ci" / "tpl")
+    assert load_config("./ci//pinflow.toml", cwd=str(tmp_path) + "/").templates_dir == str(tmp_path / "ci" / "tpl")
 
 
 def test_lint_section(tmp_path: Path) -> None:

@@ -110,6 +110,8 @@ def test_a_render_of_the_builtin_templates_does_not_import_jinja2(tmp_path: Path
     _, warm = imported(["render"], tmp_path, **env)
     assert code == 0
     assert "pinflow._prebuilt.templates" in cold and "jinja2" not in _tops(cold)  # the compiled templates
+    # The self-check's shell answers are prebuilt, and paths go through os.path.
+    assert not {"tree_sitter", "pinflow.bashsim", "pathlib"} & cold
     assert not _tops(warm) & HEAVY and "pinflow._prebuilt.templates" not in warm  # the render cache
 
 
