@@ -291,8 +291,10 @@ class _Compiler:
         raise Unsupported(f"{self.template}:{node.lineno}: {type(node).__name__} expression")
 
     def public(self, key: str, node: nodes.Node) -> None:
-        if key.startswith("_"):  # the sandbox would refuse it
-            raise Unsupported(f"{self.template}:{node.lineno}: {key!r} is not public")
+        # What the sandbox would refuse: private names, and the internals of
+        # types, frames, code and generators (jinja2.sandbox.is_internal_attribute).
+        if key.startswith("_") or key == "mro" or key.startswith(("gi_", "cr_", "ag_", "tb_", "f_", "co_")):
+            raise Unsupported(f"{self.template}:{node.lineno}: {key!r} is not reachable in the sandbox")
 
     def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:
         if node.name not in self.filters or node.kwargs or node.dyn_args or node.dyn_kwargs or node.node is None:

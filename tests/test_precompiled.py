@@ -166,6 +166,8 @@ def test_the_compiler_renders_what_jinja_renders(sources: dict[str, str], variab
     "{% extends 'other.j2' %}",
     "{{ x._private }}",
     "{{ x['_private'] }}",
+    "{{ x.mro }}",
+    "{{ x.gi_frame }}",
     "{{ 1.5 }}",
     "{{ x | upper }}",
     "{{ f(a=1) }}",
