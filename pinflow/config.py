@@ -205,8 +205,13 @@ def _join(folder: StrPath, name: str) -> str:
 
 def _clean(path: str) -> str:
     """``path`` without empty or ``.`` segments, as pathlib spells it (``..`` stays: a symlink may need it)."""
-    kept = os.sep.join(p for p in path.split(os.sep) if p not in ("", "."))
-    return os.sep + kept if path.startswith(os.sep) else kept or "."
+    sep = os.sep
+    if os.altsep:
+        path = path.replace(os.altsep, sep)
+    # Exactly two leading separators stay (POSIX leaves their meaning open; on Windows a UNC share).
+    lead = sep * 2 if path.startswith(sep * 2) and not path.startswith(sep * 3) else sep if path.startswith(sep) else ""
+    kept = sep.join(p for p in path.split(sep) if p not in ("", "."))
+    return lead + kept if lead else kept or "."
 
 
 def _posix(path: str) -> str:

@@ -9,11 +9,16 @@ translates Jinja's own parse of them (whitespace control already applied by
 its lexer) into Python functions that need nothing from jinja2, with Jinja's
 sandboxed, StrictUndefined semantics:
 
-- a name or attribute that does not exist raises at once, with Jinja's words;
+- a name or attribute that does not exist raises with Jinja's words, where it
+  is read (StrictUndefined raises where it is used: a template that reads a
+  value it never uses renders under Jinja only; the built-in templates use
+  everything they read, and the tests hold both renders equal);
 - ``a.b`` tries the attribute, then the item; ``a[b]`` the item, then the
   attribute; no name starting with ``_`` is reachable;
 - a block that is not ``scoped`` does not see the loop variables around it,
-  and an ``include`` sees the context and every local variable.
+  and an ``include`` sees the context and every local variable;
+- only the functions render provides are called, never one marked unsafe,
+  and no attribute of code, frame or traceback objects is reachable.
 
 The generator refuses anything else (``Unsupported``), so a template edit
 that leaves this subset fails the drift test, never renders differently.
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the render path
 if TYPE_CHECKING:
@@ -61,9 +67,19 @@ class UndefinedValue(Exception):
     """A name, attribute or item the template reads does not exist (Jinja's UndefinedError)."""
 
 
+class Refused(Exception):
+    """What the sandbox would not hand out or call (Jinja's SecurityError)."""
+
+
+# Objects whose every attribute the sandbox treats as internal.
+_INTERNAL = (types.CodeType, types.FrameType, types.TracebackType)
+
+
 def _type_repr(obj: object) -> str:
     if obj is None:
         return "None"
+    if obj is Ellipsis:
+        return "Ellipsis"
     cls = type(obj)
     return f"{cls.__name__} object" if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__} object"
 
@@ -77,6 +93,8 @@ def name(context: dict[str, Any], key: str) -> Any:
 
 def attr(obj: Any, key: str) -> Any:
     """``obj.key``: the attribute, else the item (keys starting with ``_`` never reach here)."""
+    if isinstance(obj, _INTERNAL):  # the sandbox reaches no attribute of these
+        raise Refused(f"access to attribute {key!r} of {type(obj).__name__!r} object is unsafe")
     try:
         return getattr(obj, key)
     except AttributeError:
@@ -93,6 +111,8 @@ def item(obj: Any, key: Any) -> Any:
         return obj[key]
     except (TypeError, LookupError):
         if isinstance(key, str) and not key.startswith("_"):
+            if isinstance(obj, _INTERNAL):
+                raise Refused(f"access to attribute {key!r} of {type(obj).__name__!r} object is unsafe") from None
             try:
                 return getattr(obj, key)
             except AttributeError:
@@ -106,6 +126,13 @@ def join(value: Any, separator: Any = "") -> str:
     return str(separator).join(map(str, value))
 
 
+def call(func: Any, *args: Any) -> Any:
+    """``func(*args)``, unless the sandbox would refuse to call it."""
+    if getattr(func, "unsafe_callable", False) or getattr(func, "alters_data", False):
+        raise Refused(f"{func!r} is not safely callable")
+    return func(*args)
+
+
 # ---------------------------------------------------------------------------
 # Loading (no jinja2, no json: a cold render imports neither)
 
@@ -117,7 +144,7 @@ def renderer() -> Callable[[dict[str, Any], dict[str, Callable[..., Any]], Calla
         from pinflow._prebuilt import templates
 
         current = all(digest(resources.read_template(t) or "") == templates.SOURCES.get(t) for t in TEMPLATES)
-    except (ImportError, OSError, AttributeError):
+    except (ImportError, OSError, ValueError, AttributeError):  # (a template that is not UTF-8: jinja2 words it)
         return None
     return templates.render if current else None
 
@@ -140,6 +167,10 @@ class Unsupported(Exception):
 
 
 _COMPARE = {"eq": "==", "ne": "!=", "in": "in", "notin": "not in"}
+# Names Jinja defines itself (its default globals, and what exists inside
+# loops, macros and blocks): the compiled code has none of them.
+_JINJA_NAMES = frozenset({"loop", "self", "super", "caller", "varargs", "kwargs", "dict", "cycler", "joiner",
+                          "namespace", "lipsum"})
 
 
 class _Compiler:
@@ -169,8 +200,8 @@ class _Compiler:
         self.template = name
         blocks = list(tree.find_all(nodes.Block))  # nested ones too: each is its own function
         for block in blocks:
-            if block.required:
-                raise Unsupported(f"{name}:{block.lineno}: required block")
+            if block.required or f"{name}#{block.name}" in self.functions:
+                raise Unsupported(f"{name}:{block.lineno}: block {block.name!r} required or defined twice")
             self.functions[f"{name}#{block.name}"] = self.fresh("block_")
         self.emit(0, f"def {self.functions[name]}(c, f, o):  # {name}")
         self.statements(1, tree.body, {})
@@ -263,6 +294,8 @@ class _Compiler:
         if isinstance(node, nodes.Const) and isinstance(node.value, (str, int, bool, type(None))):
             return repr(node.value)
         if isinstance(node, nodes.Name):
+            if node.name in _JINJA_NAMES and node.name not in scope:
+                raise Unsupported(f"{self.template}:{node.lineno}: {node.name!r} (a name Jinja itself provides)")
             return scope.get(node.name) or f"name(c, {node.name!r})"
         if isinstance(node, nodes.Getattr):
             self.public(node.attr, node)
@@ -297,7 +330,8 @@ class _Compiler:
             raise Unsupported(f"{self.template}:{node.lineno}: {key!r} is not reachable in the sandbox")
 
     def filter(self, node: nodes.Filter, scope: dict[str, str]) -> str:
-        if node.name not in self.filters or node.kwargs or node.dyn_args or node.dyn_kwargs or node.node is None:
+        if (node.name not in self.filters or node.kwargs or node.dyn_args or node.dyn_kwargs or node.node is None
+                or (node.name == "join" and len(node.args) > 1)):
             raise Unsupported(f"{self.template}:{node.lineno}: filter {node.name!r} as written")
         args = "".join(f", {self.expr(a, scope)}" for a in node.args)
         func = "join" if node.name == "join" else f"f[{node.name!r}]"
@@ -306,16 +340,18 @@ class _Compiler:
     def call(self, node: nodes.Call, scope: dict[str, str]) -> str:
         from jinja2 import nodes
 
-        if not isinstance(node.node, nodes.Name) or node.kwargs or node.dyn_args or node.dyn_kwargs:
+        # Only the functions render provides (expr, script, fail, range): a loop
+        # variable could hold anything, such as a bound str.format.
+        if not isinstance(node.node, nodes.Name) or node.node.name in scope or node.kwargs or node.dyn_args or node.dyn_kwargs:
             raise Unsupported(f"{self.template}:{node.lineno}: only plain calls of a global function")
-        args = ", ".join(self.expr(a, scope) for a in node.args)
-        return f"{self.expr(node.node, scope)}({args})"
+        args = "".join(f", {self.expr(a, scope)}" for a in node.args)
+        return f"call({self.expr(node.node, scope)}{args})"
 
 
 _HEADER = '''\
 """The built-in templates as Python: written by `python -m pinflow.precompiled`
 from Jinja's parse of templates/{names}. Do not edit."""
-from pinflow.precompiled import attr, item, join, name
+from pinflow.precompiled import attr, call, item, join, name
 
 
 '''
@@ -348,7 +384,7 @@ def compile_templates(env: jinja2.Environment, sources: dict[str, str], filters:
 # The shells and secret variables the built-in templates run their scripts with
 # (`shell: bash`, or none in a templates_dir copy; CP_TOKEN holds a secret).
 _SCRIPT_SHELLS = ((None, "gitea"), (None, "github"), ("bash", "gitea"), ("bash", "github"))
-_SCRIPT_SECRETS: tuple[tuple[str, ...], ...] = ((), ("CP_TOKEN",))
+_SCRIPT_SECRETS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"CP_TOKEN"}))
 
 
 def script_facts(scripts: dict[str, str]) -> str:
@@ -367,8 +403,8 @@ def script_facts(scripts: dict[str, str]) -> str:
         }
         for sh in shells:
             for secrets in _SCRIPT_SECRETS:
-                report = bashsim.judge_script(text, shell.Shell(*sh), frozenset(secrets))
-                answers[("analyze", *sh, *secrets)] = (tuple(tuple(c) for c in report.http_calls), tuple(report.xtrace),
+                report = bashsim.judge_script(text, shell.Shell(*sh), secrets)
+                answers[("analyze", *sh, *sorted(secrets))] = (tuple(tuple(c) for c in report.http_calls), tuple(report.xtrace),
                                                       tuple(report.secret_echoes), tuple(report.parse_errors))
         out.append(f"    # {name}\n    {blake2b(text.encode('utf-8'), digest_size=16).hexdigest()!r}: {{\n")
         out.extend(f"        {key!r}: {value!r},\n" for key, value in answers.items())
@@ -377,7 +413,7 @@ def script_facts(scripts: dict[str, str]) -> str:
 
 
 def generate() -> dict[str, str]:
-    """{file name: text} of the compiled module and the manifest, as they should be."""
+    """{file name: text} of pinflow/_prebuilt/, as it should be."""
     from pinflow import render, resources
 
     env = render._environment(None)  # the very settings that render them (whitespace control)
@@ -408,6 +444,9 @@ def write(folder: str = FOLDER) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if sys.argv[1:] if argv is None else argv:
+        sys.stderr.write("usage: python -m pinflow.precompiled  (regenerates pinflow/_prebuilt/, takes no arguments)\n")
+        return 2
     changed = write()
     sys.stdout.write("".join(f"wrote {os.path.join('pinflow', '_prebuilt', n)}\n" for n in changed) or "up to date\n")
     return 0

@@ -258,7 +258,7 @@ def regenerate_command(config: Config) -> str:
 def _variables(config: Config, publish_job: str = PUBLISH_JOB, sha_job: str | None = VERSION_JOB) -> dict[str, Any]:
     views = _image_views(config, publish_job, sha_job)
     return {
-        # Paths stay out of the sandbox: a Path would hand templates read_text().
+        # Paths stay out of templates: the workflow must not depend on where the config sits.
         "cfg": config._replace(source=None, templates_dir=None),
         "version": __version__,
         "origin": config.origin,
@@ -404,7 +404,8 @@ def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
         raise TemplateError(f"{config.template_file}: recursion too deep") from None
     except ConfigError:
         raise
-    except (precompiled.UndefinedValue, QuotingError, TemplateAbort, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+    except (precompiled.UndefinedValue, precompiled.Refused, QuotingError, TemplateAbort, ArithmeticError, LookupError, TypeError,
+            ValueError) as exc:
         kind = "undefined value" if isinstance(exc, precompiled.UndefinedValue) else "fail()" if isinstance(exc, TemplateAbort) else "error"
         raise TemplateError(f"{_template_frame(exc, config.template_file)}: {kind}: {' '.join(str(exc).split())}") from None
     finally:

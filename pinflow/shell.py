@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import shlex
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -132,12 +133,12 @@ def _prebuilt(script: str, query: tuple[object, ...]) -> Any:
 
     Every render lints its own output, and judging the built-in promote.sh
     takes ~10 ms, a fifth of a cold render; its verdict cannot change unless
-    bashsim.py does. pinflow/_prebuilt/scripts.py holds the answers for the
-    scripts render inlines, keyed by each script's hash; they count only while
-    bashsim.py's hash is the one they were computed with (any other script, or
-    an edited analysis, is judged here and now). ``python -m
-    pinflow.precompiled`` writes them, tests/test_precompiled.py recomputes
-    them.
+    the analysis or the grammar does. pinflow/_prebuilt/scripts.py holds the
+    answers for the scripts render inlines, keyed by each script's hash; they
+    count only while ``analyzer_digest()`` is the one they were computed with
+    (any other script, an edited analysis or another grammar version is judged
+    here and now). ``python -m pinflow.precompiled`` writes them,
+    tests/test_precompiled.py recomputes them.
     """
     facts = _prebuilt_facts()
     if not facts:
@@ -159,12 +160,32 @@ def _prebuilt_facts() -> dict[str, dict[tuple[object, ...], Any]]:
     return scripts.FACTS if current else {}
 
 
-def analyzer_digest() -> str:
-    """The hash of bashsim.py's source: the analysis the prebuilt answers came from."""
+def analyzer_digest() -> str | None:
+    """What the prebuilt answers depend on: the analysis's source (this module,
+    bashsim.py, records.py) and the tree-sitter-bash grammar's version. None
+    when the version cannot be told (then nothing prebuilt is used)."""
     from pinflow.cache import blake2b
 
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bashsim.py"), "rb") as fh:
-        return blake2b(fh.read(), digest_size=16).hexdigest()
+    grammar = _grammar_version()
+    if grammar is None:
+        return None
+    h = blake2b(f"tree-sitter-bash {grammar}\0".encode(), digest_size=16)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for module in ("shell.py", "bashsim.py", "records.py"):
+        with open(os.path.join(here, module), "rb") as fh:
+            h.update(fh.read())
+    return h.hexdigest()
+
+
+def _grammar_version() -> str | None:
+    """tree-sitter-bash's version, from its dist-info folder's name (importlib.metadata costs ~5 ms)."""
+    prefix, suffix = "tree_sitter_bash-", ".dist-info"
+    for entry in sys.path:
+        folder = entry or "."
+        if os.path.isdir(os.path.join(folder, "tree_sitter_bash")):
+            found = [n for n in os.listdir(folder) if n.startswith(prefix) and n.endswith(suffix)]
+            return found[0][len(prefix):-len(suffix)] if len(found) == 1 else None
+    return None
 
 
 def analyze(script: str, shell: Shell, secret_vars: frozenset[str] = frozenset()) -> ScriptReport:

@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pinflow.config import (
     DEFAULT_PROMOTE_URL,
@@ -295,3 +297,12 @@ def test_an_unusable_pinflow_toml_is_named(cli, tmp_path, monkeypatch, kind):
     for argv in (["render"], ["check"], ["lint", "wf.yml"]):
         res = cli(argv)
         assert res.code == 2 and "pinflow.toml: is a" in res.err, (argv, res.err)
+
+
+@given(st.lists(st.sampled_from(["a", "b.c", ".", "..", "", "/"]), max_size=8).map("/".join))
+def test_paths_are_cleaned_as_pathlib_spells_them(path: str) -> None:
+    from pathlib import PurePosixPath
+
+    from pinflow.config import _clean
+
+    assert _clean(path) == (PurePosixPath(path).as_posix() if path else ".")

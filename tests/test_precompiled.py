@@ -2,6 +2,7 @@
 only while current, and rendering exactly what jinja2 renders from the sources."""
 from __future__ import annotations
 
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def test_a_template_edited_since_falls_back_to_jinja(tmp_path: Path, monkeypatch
 def test_a_templates_dir_always_renders_with_jinja(tmp_path: Path) -> None:
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "publish-image.yml.j2").write_text("{% extends 'pinflow/publish-image.yml.j2' %}{% block header %}# mine\n{% endblock %}")
-    cfg = config_mod.load_config(template_name="codex", cwd=tmp_path)._replace(templates_dir=tmp_path / "tpl")
+    cfg = config_mod.load_config(template_name="codex", cwd=tmp_path)._replace(templates_dir=str(tmp_path / "tpl"))
     assert render._render(cfg, render._variables(cfg)).startswith("# mine\n")
 
 
@@ -93,6 +94,13 @@ def test_an_error_in_a_compiled_template_names_the_template_line(monkeypatch: py
 # The compiler on synthetic templates: the same text, or the same error, as
 # jinja2's sandbox with StrictUndefined renders from the same sources.
 
+class Unsafe:
+    unsafe_callable = True
+
+    def __call__(self) -> str:
+        return "called"
+
+
 class Rec:
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
@@ -109,6 +117,8 @@ def _compiled(sources: dict[str, str]) -> Any:
 def _outcome(run: Any) -> tuple[str, str]:
     try:
         return "ok", run()
+    except (jinja2.exceptions.SecurityError, precompiled.Refused):
+        return "refused", ""
     except (jinja2.UndefinedError, precompiled.UndefinedValue) as exc:
         return "undefined", str(exc)
     except (TypeError, ValueError, LookupError) as exc:
@@ -148,6 +158,8 @@ CASES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("an undefined dict key", {"main.j2": "{{ d.nope }}"}, {"d": {}}),
     ("an element out of range", {"main.j2": "{{ t[3] }}"}, {"t": ()}),
     ("a filter refuses", {"main.j2": "{{ v | yaml }}"}, {"v": "a\nb"}),
+    ("an unsafe callable", {"main.j2": "{{ danger() }}"}, {"danger": Unsafe()}),
+    ("a frame's attributes", {"main.j2": "{{ fr.clear }}|{{ fr['clear'] }}"}, {"fr": sys._getframe()}),
 ]
 
 
@@ -176,6 +188,11 @@ def test_the_compiler_renders_what_jinja_renders(sources: dict[str, str], variab
     "{{ a + b }}",
     "{% include name %}",
     "{% include 'other.j2' %}",
+    "{{ self }}",
+    "{{ namespace }}",
+    "{% for m in ms %}{{ m() }}{% endfor %}",
+    "{{ l | join(',', 'k') }}",
+    "{% block a %}{% endblock %}{% block a %}{% endblock %}",
 ])
 def test_the_compiler_refuses_what_it_does_not_translate(source: str) -> None:
     with pytest.raises(precompiled.Unsupported):
@@ -203,3 +220,16 @@ def test_a_render_judges_none_of_the_builtin_scripts_afresh(monkeypatch: pytest.
     finally:
         for memo in (shell._analyze, shell._command_words, shell._tested_variables):
             memo.cache_clear()
+
+
+def test_a_builtin_template_that_cannot_be_read_is_an_error_naming_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pinflow import resources
+
+    def unreadable(name: str) -> str:
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    monkeypatch.setenv("PINFLOW_NO_CACHE", "1")
+    monkeypatch.setattr(resources, "read_template", unreadable)
+    with pytest.raises(render.TemplateError) as caught:
+        render.render_workflow(config_mod.load_config(template_name="codex", cwd=tmp_path))
+    assert "publish-image.yml.j2" in str(caught.value) and "utf-8" in str(caught.value)

@@ -352,7 +352,7 @@ def test_prebuilt_answers_count_only_for_the_analysis_they_came_from(monkeypatch
     sh = effective_shell("bash", None, "gitea")
     _clear_memos()
     assert shell._prebuilt(promote, ("analyze", *sh, "CP_TOKEN")) is not None
-    monkeypatch.setattr(scripts, "ANALYZER", "0" * 32)  # shell.py edited since they were written
+    monkeypatch.setattr(scripts, "ANALYZER", "0" * 32)  # the analysis or grammar changed since they were written
     _clear_memos()
     judged: list[str] = []
     monkeypatch.setattr(bashsim, "judge_script", lambda *args: judged.append(args[0]) or shell.ScriptReport([], [], [], []))

@@ -1,6 +1,6 @@
 """The built-in templates as Python: written by `python -m pinflow.precompiled`
 from Jinja's parse of templates/publish-image.yml.j2, templates/_targets.yml.j2. Do not edit."""
-from pinflow.precompiled import attr, item, join, name
+from pinflow.precompiled import attr, call, item, join, name
 
 
 def template_0(c, f, o):  # publish-image.yml.j2
@@ -32,7 +32,7 @@ def block_2(c, f, o):  # publish-image.yml.j2, block triggers
 def block_3(c, f, o):  # publish-image.yml.j2, block env
     if name(c, 'is_github'):
         o('# Runs queue instead of overlapping, so an older run never promotes after a newer one.\nconcurrency:\n  group: ')
-        o(str(f['yaml'](''.join(('publish-image-', str(name(c, 'expr')('github.ref')))))))
+        o(str(f['yaml'](''.join(('publish-image-', str(call(name(c, 'expr'), 'github.ref')))))))
         o('\n  cancel-in-progress: false\n\n')
     if attr(name(c, 'cfg'), 'server_url'):
         o('env:\n  GITHUB_SERVER_URL: ')
@@ -52,13 +52,13 @@ def block_5(c, f, o):  # publish-image.yml.j2, block resolve_version
     o('  resolve-version:\n    name: Resolve version\n    runs-on: ')
     o(str(f['runs_on'](attr(attr(name(c, 'cfg'), 'runners'), 'default'))))
     o('\n    timeout-minutes: 5\n    permissions:\n      contents: read\n    outputs:\n      version: ')
-    o(str(name(c, 'expr')('steps.read.outputs.version')))
+    o(str(call(name(c, 'expr'), 'steps.read.outputs.version')))
     o('\n      sha: ')
-    o(str(name(c, 'expr')('steps.read.outputs.sha')))
+    o(str(call(name(c, 'expr'), 'steps.read.outputs.sha')))
     o('\n    steps:\n      - name: Checkout\n        uses: ')
     o(str(attr(name(c, 'actions'), 'checkout')))
     o('\n        with:\n          persist-credentials: false\n      - name: Read .runtime-version and the short sha\n        id: read\n        shell: bash\n        run: |\n')
-    o(str(f['block'](name(c, 'script')('resolve-version.sh'), 10)))
+    o(str(f['block'](call(name(c, 'script'), 'resolve-version.sh'), 10)))
     o('\n')
 
 
@@ -76,7 +76,7 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
         if ((name(c, 'is_github') and (attr(attr(name(c, 'cfg'), 'registry'), 'kind') == 'ghcr')) and (attr(attr(name(c, 'cfg'), 'registry'), 'token_secret') == 'GITHUB_TOKEN')):
             o('      packages: write\n')
         o('    outputs:\n      digest: ')
-        o(str(name(c, 'expr')('steps.push.outputs.digest')))
+        o(str(call(name(c, 'expr'), 'steps.push.outputs.digest')))
         o('\n    steps:\n      - name: Checkout\n        uses: ')
         o(str(attr(name(c, 'actions'), 'checkout')))
         o('\n        with:\n          persist-credentials: false\n')
@@ -84,9 +84,9 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
             o('      - name: Configure AWS credentials\n        uses: ')
             o(str(attr(name(c, 'actions'), 'aws_credentials')))
             o('\n        with:\n          aws-access-key-id: ')
-            o(str(name(c, 'expr')(''.join(('secrets.', str(f['secret'](attr(attr(name(c, 'cfg'), 'registry'), 'access_key_id_secret'))))))))
+            o(str(call(name(c, 'expr'), ''.join(('secrets.', str(f['secret'](attr(attr(name(c, 'cfg'), 'registry'), 'access_key_id_secret'))))))))
             o('\n          aws-secret-access-key: ')
-            o(str(name(c, 'expr')(''.join(('secrets.', str(f['secret'](attr(attr(name(c, 'cfg'), 'registry'), 'secret_access_key_secret'))))))))
+            o(str(call(name(c, 'expr'), ''.join(('secrets.', str(f['secret'](attr(attr(name(c, 'cfg'), 'registry'), 'secret_access_key_secret'))))))))
             o('\n          aws-region: ')
             o(str(f['yaml'](attr(attr(name(c, 'cfg'), 'registry'), 'region'))))
             o('\n      - name: Log in to Amazon ECR\n        uses: ')
@@ -106,14 +106,14 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
                 o('\n')
             elif (attr(attr(name(c, 'cfg'), 'registry'), 'kind') == 'ghcr'):
                 o('          username: ')
-                o(str(name(c, 'expr')('github.actor')))
+                o(str(call(name(c, 'expr'), 'github.actor')))
                 o('\n')
             else:
                 o('          username: ')
-                o(str(name(c, 'expr')(''.join(('secrets.', str(f['secret'](attr(attr(name(c, 'cfg'), 'registry'), 'username_secret'))))))))
+                o(str(call(name(c, 'expr'), ''.join(('secrets.', str(f['secret'](attr(attr(name(c, 'cfg'), 'registry'), 'username_secret'))))))))
                 o('\n')
             o('          password: ')
-            o(str(name(c, 'expr')(''.join(('secrets.', str(f['secret']((attr(attr(name(c, 'cfg'), 'registry'), 'token_secret') or attr(attr(name(c, 'cfg'), 'registry'), 'password_secret')))))))))
+            o(str(call(name(c, 'expr'), ''.join(('secrets.', str(f['secret']((attr(attr(name(c, 'cfg'), 'registry'), 'token_secret') or attr(attr(name(c, 'cfg'), 'registry'), 'password_secret')))))))))
             o('\n')
         o('      - name: Set up Docker Buildx\n        uses: ')
         o(str(attr(name(c, 'actions'), 'setup_buildx')))
@@ -129,7 +129,7 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
             o('\n          platforms: ')
             o(str(f['yaml'](item(attr(l_12, 'platforms'), 0))))
             o('\n          load: true\n          push: false\n          tags: ')
-            o(str(f['yaml'](''.join((str(attr(l_12, 'image')), ':smoke-', str(name(c, 'expr')('needs.resolve-version.outputs.sha')))))))
+            o(str(f['yaml'](''.join((str(attr(l_12, 'image')), ':smoke-', str(call(name(c, 'expr'), 'needs.resolve-version.outputs.sha')))))))
             o('\n          build-args: |\n')
             for (l_13, l_14,) in attr(l_12, 'build_args'):
                 o('            ')
@@ -138,11 +138,11 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
                 o(str(f['line'](l_14)))
                 o('\n')
             o('      - name: Smoke test\n        shell: bash\n        env:\n          IMAGE: ')
-            o(str(f['yaml'](''.join((str(attr(l_12, 'image')), ':smoke-', str(name(c, 'expr')('needs.resolve-version.outputs.sha')))))))
+            o(str(f['yaml'](''.join((str(attr(l_12, 'image')), ':smoke-', str(call(name(c, 'expr'), 'needs.resolve-version.outputs.sha')))))))
             o('\n          SMOKE_ARGS: ')
             o(str(f['yaml'](join(attr(l_12, 'smoke_test'), ' '))))
             o('\n        run: |\n')
-            o(str(f['block'](name(c, 'script')('smoke.sh'), 10)))
+            o(str(f['block'](call(name(c, 'script'), 'smoke.sh'), 10)))
             o('\n')
         o('      - name: Build and push\n        id: push\n        uses: ')
         o(str(attr(name(c, 'actions'), 'build_push')))
@@ -157,7 +157,7 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
         o(':latest\n            ')
         o(str(f['line'](attr(l_12, 'image'))))
         o(':sha-')
-        o(str(name(c, 'expr')('needs.resolve-version.outputs.sha')))
+        o(str(call(name(c, 'expr'), 'needs.resolve-version.outputs.sha')))
         o('\n          build-args: |\n')
         for (l_15, l_16,) in attr(l_12, 'build_args'):
             o('            ')
@@ -166,11 +166,11 @@ def block_6(c, f, o):  # publish-image.yml.j2, block publish
             o(str(f['line'](l_16)))
             o('\n')
         o('          labels: |\n            org.opencontainers.image.source=')
-        o(str(name(c, 'expr')('github.server_url')))
+        o(str(call(name(c, 'expr'), 'github.server_url')))
         o('/')
-        o(str(name(c, 'expr')('github.repository')))
+        o(str(call(name(c, 'expr'), 'github.repository')))
         o('\n            org.opencontainers.image.revision=')
-        o(str(name(c, 'expr')('github.sha')))
+        o(str(call(name(c, 'expr'), 'github.sha')))
         o('\n')
         block_8({**c, 'img': l_12}, f, o)
 
@@ -194,7 +194,7 @@ def block_9(c, f, o):  # publish-image.yml.j2, block promote
         o('\n    timeout-minutes: 5\n    needs: ')
         o(str(f['flow'](attr(l_17, 'promote_needs'))))
         o('\n    if: ')
-        o(str(name(c, 'expr')(''.join(('success() && github.ref == ', str(f['expr_str'](''.join(('refs/heads/', str(attr(name(c, 'cfg'), 'main_branch')))))))))))
+        o(str(call(name(c, 'expr'), ''.join(('success() && github.ref == ', str(f['expr_str'](''.join(('refs/heads/', str(attr(name(c, 'cfg'), 'main_branch')))))))))))
         o('\n    permissions: {}\n')
         template_1({**c, 'img': l_17}, f, o)
         o('    steps:\n      - name: ')
@@ -208,13 +208,13 @@ def block_9(c, f, o):  # publish-image.yml.j2, block promote
         o('\n          TEMPLATE_NAME: ')
         o(str(f['yaml'](attr(l_17, 'template_name'))))
         o('\n          IMAGE_DIGEST: ')
-        o(str(name(c, 'expr')(''.join(('needs.', str(attr(l_17, 'publish_id')), '.outputs.digest')))))
+        o(str(call(name(c, 'expr'), ''.join(('needs.', str(attr(l_17, 'publish_id')), '.outputs.digest')))))
         o('\n          GIT_SHA: ')
         o(str(f['yaml'](attr(l_17, 'git_sha'))))
         o('\n          NOTES: ')
-        o(str(f['yaml'](''.join(('published by pinflow from ', str(name(c, 'expr')('github.repository')), '@', str(name(c, 'expr')('github.sha')), ' to ', str(attr(name(c, 'promote'), 'target')))))))
+        o(str(f['yaml'](''.join(('published by pinflow from ', str(call(name(c, 'expr'), 'github.repository')), '@', str(call(name(c, 'expr'), 'github.sha')), ' to ', str(attr(name(c, 'promote'), 'target')))))))
         o('\n        run: |\n')
-        o(str(f['block'](name(c, 'script')('promote.sh'), 10)))
+        o(str(f['block'](call(name(c, 'script'), 'promote.sh'), 10)))
         o('\n')
 
 
@@ -230,7 +230,7 @@ def block_10(c, f, o):  # publish-image.yml.j2, block verify
             o('\n    timeout-minutes: 5\n    needs: ')
             o(str(f['flow'](attr(l_18, 'verify_needs'))))
             o('\n    if: ')
-            o(str(name(c, 'expr')(''.join(('success() && github.ref == ', str(f['expr_str'](''.join(('refs/heads/', str(attr(name(c, 'cfg'), 'main_branch')))))))))))
+            o(str(call(name(c, 'expr'), ''.join(('success() && github.ref == ', str(f['expr_str'](''.join(('refs/heads/', str(attr(name(c, 'cfg'), 'main_branch')))))))))))
             o('\n    permissions: {}\n')
             template_1({**c, 'img': l_18}, f, o)
             o('    steps:\n      - name: ')
@@ -244,9 +244,9 @@ def block_10(c, f, o):  # publish-image.yml.j2, block verify
             o('\n          TEMPLATE_NAME: ')
             o(str(f['yaml'](attr(l_18, 'template_name'))))
             o('\n          IMAGE_DIGEST: ')
-            o(str(name(c, 'expr')(''.join(('needs.', str(attr(l_18, 'publish_id')), '.outputs.digest')))))
+            o(str(call(name(c, 'expr'), ''.join(('needs.', str(attr(l_18, 'publish_id')), '.outputs.digest')))))
             o('\n        run: |\n')
-            o(str(f['block'](name(c, 'script')('verify.sh'), 10)))
+            o(str(f['block'](call(name(c, 'script'), 'verify.sh'), 10)))
             o('\n')
 
 

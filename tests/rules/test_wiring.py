@@ -179,3 +179,13 @@ def test_pf106_sees_job_env_inline_reads_and_earlier_checks(lint):
     earlier = mutate(job_env, "    steps:\n      - name: Promote\n",
                      "    steps:\n      - name: Validate\n        run: |\n          [[ \"${IMAGE_DIGEST}\" =~ ^sha256:[0-9a-f]{64}$ ]] || exit 1\n      - name: Promote\n")
     assert [f for f in lint(earlier) if f.rule == "PF106"] == []
+
+
+def test_pf106_reads_each_step_in_its_own_shell(lint):
+    # Each step is its own bash process: an earlier step that leaves a heredoc
+    # open must not swallow this step's check (nor count as a check itself).
+    checked = mutate(GOOD, "    steps:\n      - name: Promote\n",
+                     "    steps:\n      - name: Banner\n        run: |\n          cat <<EOF\n          hello\n      - name: Promote\n")
+    assert [f for f in lint(checked) if f.rule == "PF106"] == []
+    unchecked = mutate(checked, '          if [[ ! "${IMAGE_DIGEST}" =~ ^sha256:[0-9a-f]{64}$ ]]; then\n            echo "::error::bad digest"; exit 1\n          fi\n', "")
+    assert [f.rule for f in lint(unchecked) if f.rule == "PF106"] == ["PF106"]
