@@ -19,7 +19,6 @@ anything pinflow cannot know (``vars.*``, ``inputs.*``, step outputs...) is
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -937,9 +936,17 @@ def _join(items: Any, sep: Any = ",") -> Any:
 
 
 def _from_json(text: Any) -> Any:
+    import json  # (here: lint and render load expressions.py on every run, json rarely)
+
     if not isinstance(text, str):
         return UNKNOWN
     return json.loads(text)
+
+
+def _to_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, indent=2)
 
 
 _FUNCTIONS: dict[str, Any] = {
@@ -948,7 +955,7 @@ _FUNCTIONS: dict[str, Any] = {
     "endswith": lambda a, b: _text_test(a, b, str.endswith),
     "format": _format,
     "join": _join,
-    "tojson": lambda v: json.dumps(v, indent=2),
+    "tojson": _to_json,
     "fromjson": _from_json,
 }
 

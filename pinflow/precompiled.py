@@ -412,6 +412,24 @@ def script_facts(scripts: dict[str, str]) -> str:
     return "".join(out) + "}\n"
 
 
+def schema_literals() -> str:
+    """pinflow/_prebuilt/schemas.py: every shipped JSON schema as a Python literal, with its source's hash."""
+    import json
+
+    from pinflow import resources
+
+    folder = resources.folder_on_disk("schemas")
+    if folder is None:
+        raise OSError("schemas/ is not a folder on disk")
+    out = ['"""The JSON schemas of schemas/ as Python literals: written by `python -m pinflow.precompiled`. Do not edit.\n\n',
+           'resources.load_schema uses one only while its source hashes to the recorded value."""\n\n', "SCHEMAS = {\n"]
+    for name in sorted(n for n in os.listdir(folder) if n.endswith(".json")):
+        with open(os.path.join(folder, name), encoding="utf-8") as fh:
+            text = fh.read()
+        out.append(f"    {name!r}: ({digest(text)!r}, {json.loads(text)!r}),\n")
+    return "".join(out) + "}\n"
+
+
 def generate() -> dict[str, str]:
     """{file name: text} of pinflow/_prebuilt/, as it should be."""
     from pinflow import render, resources
@@ -423,6 +441,7 @@ def generate() -> dict[str, str]:
     return {
         MODULE: compile_templates(env, sources, set(render.FILTERS), render.BUILTIN_PREFIX),
         "scripts.py": script_facts(scripts),
+        "schemas.py": schema_literals(),
         "__init__.py": "",
     }
 

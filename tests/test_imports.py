@@ -4,7 +4,6 @@ click-free paths must parse exactly what click parses."""
 from __future__ import annotations
 
 import inspect
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +18,14 @@ from pinflow.rules import all_rules
 GOOD = (Path(__file__).resolve().parent / "fixtures" / "lint" / "good_gitea.yml").read_text()
 HEAVY = {"jinja2", "jsonschema", "jsonschema_rs", "click"}
 
+# (Imports nothing a command might not: the probe's own modules would count.)
 PROBE = """
-import contextlib, io, json, sys
+import os, sys
+real = sys.stdout
+sys.stdout = sys.stderr = open(os.devnull, "w")
 from pinflow._entry import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    code = main(json.loads(sys.argv[1]))
-print(json.dumps([code, sorted(sys.modules)]))
+code = main(sys.argv[1:])
+real.write("\\n".join([str(code), *sorted(sys.modules)]) + "\\n")
 """
 
 
@@ -32,10 +33,10 @@ def imported(argv: list[str], cwd: Path, **env: str) -> tuple[int, set[str]]:
     """Exit code and every module loaded by one run of ``pinflow ARGV`` in a fresh interpreter."""
     import os
 
-    proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], cwd=cwd, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120, check=True)
-    code, modules = json.loads(proc.stdout.splitlines()[-1])
-    return code, set(modules)
+    code, *modules = proc.stdout.splitlines()
+    return int(code), set(modules)
 
 
 def _tops(modules: set[str]) -> set[str]:
@@ -66,6 +67,8 @@ def test_lint_never_imports_jinja2_jsonschema_or_click(repo: Path, with_config: 
     assert not _tops(modules) & HEAVY
     assert ("pinflow.config" in modules) is with_config  # no config file: the config code is not even loaded
     assert "pinflow.rules.http" in modules  # it did lint
+    # Schemas load from their prebuilt literals, paths go through os.path.
+    assert not {"json", "pathlib"} & modules
 
 
 def test_plain_yaml_is_composed_without_ruamel_and_the_rest_with_it(repo: Path) -> None:
@@ -111,7 +114,7 @@ def test_a_render_of_the_builtin_templates_does_not_import_jinja2(tmp_path: Path
     assert code == 0
     assert "pinflow._prebuilt.templates" in cold and "jinja2" not in _tops(cold)  # the compiled templates
     # The self-check's shell answers are prebuilt, and paths go through os.path.
-    assert not {"tree_sitter", "pinflow.bashsim", "pathlib"} & cold
+    assert not {"tree_sitter", "pinflow.bashsim", "pathlib", "json"} & cold
     assert not _tops(warm) & HEAVY and "pinflow._prebuilt.templates" not in warm  # the render cache
 
 

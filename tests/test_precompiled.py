@@ -233,3 +233,18 @@ def test_a_builtin_template_that_cannot_be_read_is_an_error_naming_it(monkeypatc
     with pytest.raises(render.TemplateError) as caught:
         render.render_workflow(config_mod.load_config(template_name="codex", cwd=tmp_path))
     assert "publish-image.yml.j2" in str(caught.value) and "utf-8" in str(caught.value)
+
+
+def test_prebuilt_schemas_are_the_json_files_and_count_only_while_they_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from pinflow import resources
+    from pinflow._prebuilt import schemas
+
+    folder = Path(resources.folder_on_disk("schemas") or "")
+    names = sorted(p.name for p in folder.glob("*.json"))
+    assert names and sorted(schemas.SCHEMAS) == names
+    for name in names:
+        text = (folder / name).read_text(encoding="utf-8")
+        assert resources._prebuilt_schema(name, text) == json.loads(text)
+        assert resources._prebuilt_schema(name, text + " ") is None  # an edited schema is read as JSON
