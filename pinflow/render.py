@@ -397,9 +397,20 @@ def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
         return None
     context = {"range": _bounded_range, "expr": expr, "script": _builtin_script, "fail": _fail, **variables}
     chunks: list[str] = []
+    size = 0
+
+    def write(chunk: str) -> None:
+        nonlocal size
+        size += len(chunk)
+        if size > MAX_OUTPUT:  # (a config can hold long values: the same bound as jinja2's renders)
+            raise _OutputTooLarge(f"output larger than {MAX_OUTPUT // (1024 * 1024)} MiB")
+        chunks.append(chunk)
+
     token = _BUDGET.set(_Budget())
     try:
-        render(context, FILTERS, chunks.append, name)
+        render(context, FILTERS, write, name)
+    except _OutputTooLarge as exc:
+        raise TemplateError(f"{config.template_file}: error: {exc}") from None
     except RecursionError:
         raise TemplateError(f"{config.template_file}: recursion too deep") from None
     except ConfigError:
@@ -411,6 +422,10 @@ def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
     finally:
         _BUDGET.reset(token)
     return "".join(chunks)
+
+
+class _OutputTooLarge(Exception):
+    pass
 
 
 def _render_jinja(config: Config, variables: dict[str, Any]) -> str:

@@ -248,3 +248,14 @@ def test_prebuilt_schemas_are_the_json_files_and_count_only_while_they_match(mon
         text = (folder / name).read_text(encoding="utf-8")
         assert resources._prebuilt_schema(name, text) == json.loads(text)
         assert resources._prebuilt_schema(name, text + " ") is None  # an edited schema is read as JSON
+
+
+def test_the_compiled_render_keeps_jinja_renders_output_bound(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cfg = config_mod.load_config(template_name="codex", cwd=tmp_path)
+    monkeypatch.setattr(render, "MAX_OUTPUT", 1024)
+    errors = []
+    for way in (render._render_builtin, render._render_jinja):
+        with pytest.raises(render.TemplateError) as caught:
+            way(cfg, render._variables(cfg))
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] == "publish-image.yml.j2: error: output larger than 0 MiB"
