@@ -48,7 +48,7 @@ RENDER_OPTIONS = (
     Opt(("--config",), "config_path", "Config file (pinflow.toml or pyproject.toml).", file_path=True),
     Opt(("--set",), "overrides", "Override a config key (dotted), e.g. promote.url=…", multiple=True, metavar="KEY=VALUE"),
     Opt(("--dialect",), "dialect", "Target forge (default: the config's, else gitea).", ("gitea", "github")),
-    Opt(("-o", "--output"), "output", "Write atomically to PATH instead of stdout.", file_path=True),
+    Opt(("-o", "--output"), "output", "Write atomically to PATH instead of stdout (- is stdout).", file_path=True),
 )
 
 

@@ -313,6 +313,28 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _control_characters(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    """Every string (key or value) holding a control character: no config value is more than one line.
+
+    The schema's patterns cannot say so: JSON Schema patterns are searched
+    (not matched), and Python's ``$`` also matches before a final newline, so
+    ``"T\\n"`` would pass ``^[A-Z_]+$`` and fail later, far from its key.
+    """
+    if isinstance(value, dict):
+        found = [(path + (k,), f"control character {_first_control(k)!r} in the key") for k in value if _first_control(k)]
+        return found + [p for k, v in value.items() for p in _control_characters(v, path + (k,))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _control_characters(v, path + (i,))]
+    bad = _first_control(value) if isinstance(value, str) else None
+    return [(path, f"control character {bad!r} in {_show(value)}")] if bad else []
+
+
+def _first_control(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return None
+    return next((ch for ch in text if ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029\ufeff"), None)
+
+
 def _schema_problems(data: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     # pinflow.schema's compiled validator answers "valid?" in microseconds;
     # only a config with problems pays for importing jsonschema, which words them.
@@ -430,7 +452,7 @@ def load_config(
         keys = _apply_override(data, item, schema)
         origins[keys] = "--set"
         cli_args += ["--set", item]
-    problems = _schema_problems(data)
+    problems = _control_characters(data) or _schema_problems(data)
     if require_template_name and "template_name" not in data:
         problems.append((("template_name",), "required (set it in the config, pass --template-name NAME or --set template_name=NAME)"))
     if not problems:

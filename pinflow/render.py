@@ -653,6 +653,8 @@ def run_render(*, template_name: str | None, config_path: str | None, overrides:
     from pinflow.config import load_config
 
     config = load_config(config_path=config_path, overrides=overrides, template_name=template_name, dialect=dialect)
+    if output == "-":  # (the usual spelling of standard output)
+        output = None
     if output is not None:
         # The header's "regenerate with" names the file this render goes to
         # (relative to here when it is below here: no machine paths in files).

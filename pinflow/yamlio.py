@@ -16,6 +16,8 @@ from pinflow.errors import InputError
 from pinflow.records import NamedTuple
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ruamel.yaml.nodes import Node
 
 
@@ -25,27 +27,44 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> bool:
     Returns False (and writes nothing) when the file already holds exactly
     these bytes, so mtimes don't churn. Creates parent folders. Keeps the
     mode of an existing file. On any OSError the original is untouched and
-    an InputError names the path and the reason.
+    an InputError names the path and the reason. A symlink stays a symlink
+    (its target is written); a device or pipe (``/dev/null``, ``/dev/stdout``)
+    is written in place, since renaming over it would replace it with a file.
     """
     # Imported here: lint reads files and never writes them.
-    import tempfile
     from pathlib import Path
 
-    target = Path(path)
+    if os.fspath(path).endswith(("/", os.sep)) and not os.path.isdir(path):
+        raise InputError(f"{os.fspath(path)}: names a folder (ends with /), not a file")
+    shown = Path(path)
+    target = Path(os.path.realpath(path))
     data = text.encode("utf-8")
     try:
         if target.is_dir():
-            raise InputError(f"{target}: is a directory, not a file")
+            raise InputError(f"{shown}: is a directory, not a file")
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as fh:
+                fh.write(data)
+            return True
         try:
             if target.is_file() and target.read_bytes() == data:
                 return False
         except OSError:
             pass  # unreadable: try the write, which reports the real reason
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot write: {exc.strerror or exc}") from None
+    return _replace(target, shown, data)
+
+
+def _replace(target: Path, shown: Path, data: bytes) -> bool:
+    import tempfile
+
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _default_mode()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pinflow-tmp", dir=target.parent)
     except OSError as exc:
-        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        raise InputError(f"{shown}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -58,7 +77,7 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> bool:
             os.unlink(tmp)
         except OSError:
             pass
-        raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        raise InputError(f"{shown}: cannot write: {exc.strerror or exc}") from None
     return True
 
 

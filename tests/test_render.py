@@ -389,3 +389,25 @@ def test_hostile_strings_are_refused_naming_the_key(cli, key: str, hostile: str,
     dotted = key.split("=", 1)[0]
     assert f"--set {dotted}" in result.err, result.err
     assert "Traceback" not in result.err
+
+
+# Valid values, each refused once a newline ends a string in it.
+VALID = [
+    ("template_name", '"codex"'), ("main_branch", '"main"'), ("gitea_version", '"1.22"'), ("template_file", '"publish-image.yml.j2"'),
+    ("promote.token_secret", '"CP_TOKEN"'), ("promote.url", '"https://cp.example.com/promote"'), ("dockerfile", '"Dockerfile"'),
+    ("server_url", '"https://git.example.com"'), ("platforms", '["linux/amd64"]'), ("lint.ignore", '["PF4"]'),
+    ("promote.targets", '[{name = "prod", url = "https://a.example/promote", token_secret = "T"}]'),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), VALID)
+def test_a_value_ending_in_a_newline_is_refused_naming_the_key(cli, key: str, value: str) -> None:
+    # JSON Schema patterns are searched, and Python's `$` matches before a
+    # final newline: "T\n" passes ^[A-Z_]+$. Config validation refuses it.
+    assert cli(["render", "--template-name", "codex", "--set", f"{key}={value}"]).code == 0
+    first_string_end = value.index('"', value.index('"') + 1)
+    bad = value[:first_string_end] + "\\n" + value[first_string_end:]
+    result = cli(["render", "--template-name", "codex", "--set", f"{key}={bad}"])
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith(f"pinflow: error: --set {key}") and "control character" in result.err, result.err
+    assert len(result.err.splitlines()) == 1

@@ -131,3 +131,41 @@ def test_mode_is_kept_and_identical_content_is_not_rewritten(tmp_path):
     before = target.stat().st_mtime_ns
     assert atomic_write(target, "new\n") is False
     assert target.stat().st_mtime_ns == before
+
+
+def test_a_symlink_stays_a_symlink_and_its_target_is_written(tmp_path):
+    (tmp_path / "real.yml").write_text("old\n")
+    link = tmp_path / "wf.yml"
+    link.symlink_to("real.yml")
+    assert atomic_write(link, "new\n") is True
+    assert link.is_symlink() and os.readlink(link) == "real.yml"
+    assert (tmp_path / "real.yml").read_text() == "new\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".pinflow-tmp")]
+
+
+def test_a_pipe_is_written_in_place_not_replaced_by_a_file(tmp_path):
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    assert atomic_write(pipe, "through the pipe\n") is True
+    reader.join(timeout=10)
+    assert received == [b"through the pipe\n"]
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)  # (a rename would have left a regular file)
+
+
+def test_a_path_ending_in_a_slash_is_refused(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = cli(["render", "--template-name", "codex", "-o", "sub/wf/"])
+    assert res.code == 2 and res.err == "pinflow: error: sub/wf/: names a folder (ends with /), not a file\n"
+    assert not (tmp_path / "sub").exists()
+
+
+def test_dash_is_standard_output(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = cli(["render", "--template-name", "codex", "-o", "-"])
+    assert res.code == 0 and res.out == cli(["render", "--template-name", "codex"]).out
+    assert list(tmp_path.iterdir()) == []
