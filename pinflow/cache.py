@@ -73,6 +73,11 @@ def cache_dir() -> str:
     return os.path.join(base, "pinflow")
 
 
+def text_digest(text: str) -> str:
+    """A short content hash of ``text`` (what the prebuilt files are keyed and checked by)."""
+    return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
 def fingerprint(package: str | None = None) -> bytes:
     """Changes whenever the code that computes findings may have changed."""
     h = blake2b(digest_size=16)

@@ -321,15 +321,17 @@ def _control_characters(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tu
     ``"T\\n"`` would pass ``^[A-Z_]+$`` and fail later, far from its key.
     """
     if isinstance(value, dict):
-        found = [(path + (k,), f"control character {_first_control(k)!r} in the key") for k in value if _first_control(k)]
+        found = [(path + (k,), f"control character {first_control_character(k)!r} in the key")
+                 for k in value if first_control_character(k)]
         return found + [p for k, v in value.items() for p in _control_characters(v, path + (k,))]
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _control_characters(v, path + (i,))]
-    bad = _first_control(value) if isinstance(value, str) else None
+    bad = first_control_character(value) if isinstance(value, str) else None
     return [(path, f"control character {bad!r} in {_show(value)}")] if bad else []
 
 
-def _first_control(text: Any) -> str | None:
+def first_control_character(text: Any) -> str | None:
+    """The first character no one-line value may hold (C0/C1 controls, DEL, line and paragraph separators, BOM)."""
     if not isinstance(text, str):
         return None
     return next((ch for ch in text if ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029\ufeff"), None)

@@ -55,9 +55,9 @@ ENTRY = "publish-image.yml.j2"
 
 
 def digest(text: str) -> str:
-    from pinflow.cache import blake2b  # (without hashlib's OpenSSL start-up)
+    from pinflow.cache import text_digest
 
-    return blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return text_digest(text)
 
 
 # ---------------------------------------------------------------------------
@@ -93,10 +93,8 @@ def name(context: dict[str, Any], key: str) -> Any:
 
 def attr(obj: Any, key: str) -> Any:
     """``obj.key``: the attribute, else the item (keys starting with ``_`` never reach here)."""
-    if isinstance(obj, _INTERNAL):  # the sandbox reaches no attribute of these
-        raise Refused(f"access to attribute {key!r} of {type(obj).__name__!r} object is unsafe")
     try:
-        return getattr(obj, key)
+        return _getattr(obj, key)
     except AttributeError:
         pass
     try:
@@ -111,15 +109,19 @@ def item(obj: Any, key: Any) -> Any:
         return obj[key]
     except (TypeError, LookupError):
         if isinstance(key, str) and not key.startswith("_"):
-            if isinstance(obj, _INTERNAL):
-                raise Refused(f"access to attribute {key!r} of {type(obj).__name__!r} object is unsafe") from None
             try:
-                return getattr(obj, key)
+                return _getattr(obj, key)
             except AttributeError:
                 pass
     if isinstance(key, str):
         raise UndefinedValue(f"{_type_repr(obj)!r} has no attribute {key!r}") from None
     raise UndefinedValue(f"{_type_repr(obj)} has no element {key!r}") from None  # (Jinja's wording, unquoted)
+
+
+def _getattr(obj: Any, key: str) -> Any:
+    if isinstance(obj, _INTERNAL):  # the sandbox reaches no attribute of these
+        raise Refused(f"access to attribute {key!r} of {type(obj).__name__!r} object is unsafe")
+    return getattr(obj, key)
 
 
 def join(value: Any, separator: Any = "") -> str:
@@ -390,7 +392,6 @@ _SCRIPT_SECRETS: tuple[frozenset[str], ...] = (frozenset(), frozenset({"CP_TOKEN
 def script_facts(scripts: dict[str, str]) -> str:
     """pinflow/_prebuilt/scripts.py: bashsim.py's answers about the built-in scripts (see shell._prebuilt)."""
     from pinflow import bashsim, shell
-    from pinflow.cache import blake2b
 
     shells = sorted({tuple(shell.effective_shell(s, None, d)) for s, d in _SCRIPT_SHELLS})
     out = ['"""bashsim.py\'s answers about the built-in scripts: written by `python -m pinflow.precompiled`. Do not edit."""\n\n',
@@ -406,7 +407,7 @@ def script_facts(scripts: dict[str, str]) -> str:
                 report = bashsim.judge_script(text, shell.Shell(*sh), secrets)
                 answers[("analyze", *sh, *sorted(secrets))] = (tuple(tuple(c) for c in report.http_calls), tuple(report.xtrace),
                                                       tuple(report.secret_echoes), tuple(report.parse_errors))
-        out.append(f"    # {name}\n    {blake2b(text.encode('utf-8'), digest_size=16).hexdigest()!r}: {{\n")
+        out.append(f"    # {name}\n    {digest(text)!r}: {{\n")
         out.extend(f"        {key!r}: {value!r},\n" for key, value in answers.items())
         out.append("    },\n")
     return "".join(out) + "}\n"

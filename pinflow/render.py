@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from pinflow import __version__
-from pinflow.config import Config, default_output_path
+from pinflow.config import Config, default_output_path, first_control_character
 from pinflow.errors import ConfigError, TemplateError
 from pinflow.records import NamedTuple
 
@@ -68,10 +68,9 @@ _PLAIN_REST = _IDENT | set("./-()@+ ")
 
 def _one_line(value: Any, context: str) -> str:
     text = str(value)
-    for ch in text:
-        code = ord(ch)
-        if code < 32 or 0x7F <= code <= 0x9F or ch in "\u2028\u2029\ufeff":
-            raise QuotingError(f"{context}: control character {ch!r} in {text[:40]!r}")
+    bad = first_control_character(text)  # (the same rule config validation applies)
+    if bad is not None:
+        raise QuotingError(f"{context}: control character {bad!r} in {text[:40]!r}")
     return text
 
 
@@ -403,7 +402,7 @@ def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
         nonlocal size
         size += len(chunk)
         if size > MAX_OUTPUT:  # (a config can hold long values: the same bound as jinja2's renders)
-            raise _OutputTooLarge(f"output larger than {MAX_OUTPUT // (1024 * 1024)} MiB")
+            raise _OutputTooLarge(_too_large())
         chunks.append(chunk)
 
     token = _BUDGET.set(_Budget())
@@ -417,8 +416,7 @@ def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
         raise
     except (precompiled.UndefinedValue, precompiled.Refused, QuotingError, TemplateAbort, ArithmeticError, LookupError, TypeError,
             ValueError) as exc:
-        kind = "undefined value" if isinstance(exc, precompiled.UndefinedValue) else "fail()" if isinstance(exc, TemplateAbort) else "error"
-        raise TemplateError(f"{_template_frame(exc, config.template_file)}: {kind}: {' '.join(str(exc).split())}") from None
+        raise _failure(exc, config.template_file, precompiled.UndefinedValue) from None
     finally:
         _BUDGET.reset(token)
     return "".join(chunks)
@@ -426,6 +424,16 @@ def _render_builtin(config: Config, variables: dict[str, Any]) -> str | None:
 
 class _OutputTooLarge(Exception):
     pass
+
+
+def _too_large() -> str:
+    return f"output larger than {MAX_OUTPUT // (1024 * 1024)} MiB"
+
+
+def _failure(exc: BaseException, name: str, undefined: type[BaseException]) -> TemplateError:
+    """What a template raised while rendering, at its template line (either renderer)."""
+    kind = "undefined value" if isinstance(exc, undefined) else "fail()" if isinstance(exc, TemplateAbort) else "error"
+    return TemplateError(f"{_template_frame(exc, name)}: {kind}: {' '.join(str(exc).split())}")
 
 
 def _render_jinja(config: Config, variables: dict[str, Any]) -> str:
@@ -441,7 +449,7 @@ def _render_jinja(config: Config, variables: dict[str, Any]) -> str:
         for chunk in template.generate(**variables):
             size += len(chunk)
             if size > MAX_OUTPUT:
-                raise QuotingError(f"output larger than {MAX_OUTPUT // (1024 * 1024)} MiB")
+                raise QuotingError(_too_large())
             budget.tick()
             chunks.append(chunk)
         return "".join(chunks)
@@ -454,9 +462,7 @@ def _render_jinja(config: Config, variables: dict[str, Any]) -> str:
     except ConfigError:
         raise
     except (jinja2.TemplateError, QuotingError, TemplateAbort, ArithmeticError, LookupError, TypeError, ValueError) as exc:
-        where = _template_frame(exc, name)
-        kind = {jinja2.UndefinedError: "undefined value", TemplateAbort: "fail()"}.get(type(exc), "error")
-        raise TemplateError(f"{where}: {kind}: {' '.join(str(exc).split())}") from None
+        raise _failure(exc, name, jinja2.UndefinedError) from None
     finally:
         _BUDGET.reset(token)
 

@@ -66,14 +66,14 @@ def _prebuilt_schema(name: str, text: str) -> dict[str, Any] | None:
     """The schema as a Python literal (pinflow/_prebuilt/schemas.py), while it
     was made from exactly ``text``: loading it skips json's import (1 ms of
     every run)."""
-    from pinflow.cache import blake2b
+    from pinflow.cache import text_digest
 
     try:
         from pinflow._prebuilt import schemas
     except ImportError:
         return None
     digest, data = schemas.SCHEMAS.get(name, (None, None))
-    return data if digest == blake2b(text.encode("utf-8"), digest_size=16).hexdigest() else None
+    return data if digest == text_digest(text) else None
 
 
 def read_template(name: str) -> str | None:

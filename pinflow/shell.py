@@ -140,13 +140,16 @@ def _prebuilt(script: str, query: tuple[object, ...]) -> Any:
     here and now). ``python -m pinflow.precompiled`` writes them,
     tests/test_precompiled.py recomputes them.
     """
-    facts = _prebuilt_facts()
-    if not facts:
-        return None
-    from pinflow.cache import blake2b
+    from pinflow.cache import text_digest
 
-    entry = facts.get(blake2b(script.encode("utf-8"), digest_size=16).hexdigest())
-    return None if entry is None else entry.get(query)
+    try:
+        from pinflow._prebuilt import scripts
+    except ImportError:
+        return None
+    key = text_digest(script)
+    if key not in scripts.FACTS:  # most scripts: no need to hash the analysis to know
+        return None
+    return _prebuilt_facts().get(key, {}).get(query)
 
 
 @functools.lru_cache(maxsize=1)
